@@ -1,0 +1,1 @@
+"""Command types, pure decide/evolve per aggregate, role rules and handlers."""

@@ -1,0 +1,1 @@
+"""Domain event types: frozen msgspec Structs with explicit, stable tags, and their codec."""

@@ -1,0 +1,1 @@
+"""The PostgreSQL event store: schema, append, reads, hash chains, seals, verification."""

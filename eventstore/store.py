@@ -1,0 +1,305 @@
+"""The PostgreSQL event store: append with optimistic concurrency, and ordered reads."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import psycopg
+from psycopg import AsyncConnection
+from psycopg.rows import tuple_row
+from psycopg_pool import AsyncConnectionPool
+
+from events.base import EventMetadata
+from events.codec import EventCodec
+from eventstore.errors import ConcurrencyConflict, InvalidAppend, translate
+from eventstore.hashing import canonical
+from eventstore.records import (
+    AppendResult,
+    NewEvent,
+    RawEvent,
+    RecordedEvent,
+    StreamAppend,
+    UniqueClaim,
+    stream_type_of,
+)
+
+APPEND = """
+SELECT event_id, global_position FROM eventstore.append_events(
+    %s::text[], %s::text[], %s::integer[], %s::uuid[], %s::integer[], %s::text[],
+    %s::integer[], %s::text[], %s::text[], %s::bytea[], %s::timestamptz,
+    %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
+"""
+
+COLUMNS = """global_position, event_id, stream_id, stream_type, version, event_type,
+    schema_version, data::text, metadata::text, recorded_at, prev_hash, hash"""
+
+READ_STREAM = f"""
+SELECT {COLUMNS} FROM eventstore.events
+WHERE stream_id = %(stream_id)s AND version > %(after)s
+  AND version <= coalesce(%(up_to_version)s, 2147483647)
+  AND recorded_at <= coalesce(%(up_to_time)s, 'infinity'::timestamptz)
+ORDER BY version
+"""  # noqa: S608 -- COLUMNS is a constant; values are parameters
+
+# Only below safe_position_limit(): see the ORDERING note in 0001_event_store.sql.
+READ_ALL = f"""
+SELECT {COLUMNS} FROM eventstore.events
+WHERE global_position > %(after)s
+  AND global_position < eventstore.safe_position_limit()
+  AND (%(types)s::text[] IS NULL OR event_type = ANY (%(types)s::text[]))
+ORDER BY global_position
+LIMIT %(limit)s
+"""  # noqa: S608 -- COLUMNS is a constant; values are parameters
+
+STORED_POSITIONS = """
+SELECT event_id, global_position FROM eventstore.events WHERE event_id = ANY (%s::uuid[])
+"""
+
+HEAD_POSITION = "SELECT coalesce(max(global_position), 0) FROM eventstore.events"
+SAFE_HEAD_POSITION = """
+SELECT coalesce(max(global_position), 0) FROM eventstore.events
+WHERE global_position < eventstore.safe_position_limit()
+"""
+STREAM_VERSION = "SELECT version FROM eventstore.streams WHERE stream_id = %s"
+
+_metadata_encoder = msgspec.json.Encoder()
+_metadata_decoder = msgspec.json.Decoder(EventMetadata)
+
+
+class EventStore:
+    """Appends and reads events in PostgreSQL through one connection pool."""
+
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection], codec: EventCodec) -> None:
+        self._pool = pool
+        self._codec = codec
+
+    @property
+    def codec(self) -> EventCodec:
+        return self._codec
+
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        metadata: EventMetadata,
+        *,
+        claims: Sequence[UniqueClaim] = (),
+        releases: Sequence[UniqueClaim] = (),
+    ) -> AppendResult:
+        """Append ``events`` to one stream at ``expected_version`` (0: a new stream)."""
+        return await self.append_streams(
+            [StreamAppend(stream_id, expected_version, events)],
+            metadata,
+            claims=claims,
+            releases=releases,
+        )
+
+    async def append_streams(
+        self,
+        appends: Sequence[StreamAppend],
+        metadata: EventMetadata,
+        *,
+        claims: Sequence[UniqueClaim] = (),
+        releases: Sequence[UniqueClaim] = (),
+        connection: AsyncConnection | None = None,
+    ) -> AppendResult:
+        """Append to several streams in one transaction: all of it is written, or nothing.
+
+        With ``connection`` the append joins the caller's open transaction (so other rows can
+        commit with it); it must be the only append of that transaction.
+        """
+        params = self._append_params(appends, metadata, claims, releases)
+        event_ids: list[UUID] = params[3]
+        try:
+            if connection is not None:
+                rows = await (await connection.execute(APPEND, params)).fetchall()
+            else:
+                async with self._pool.connection() as conn:
+                    rows = await (await conn.execute(APPEND, params)).fetchall()
+        except psycopg.Error as error:
+            translated = translate(error)
+            if connection is None and isinstance(translated, ConcurrencyConflict | InvalidAppend):
+                # A retry racing its own first attempt loses on the stream version;
+                # if the first attempt stored the whole batch, the retry succeeded.
+                stored = await self._stored_positions(event_ids)
+                if len(stored) == len(event_ids):
+                    return AppendResult(stored)
+            raise translated from error
+        return AppendResult({event_id: position for event_id, position in rows})
+
+    def _append_params(
+        self,
+        appends: Sequence[StreamAppend],
+        metadata: EventMetadata,
+        claims: Sequence[UniqueClaim],
+        releases: Sequence[UniqueClaim],
+    ) -> list[Any]:
+        recorded_at = datetime.now(UTC)
+        metadata_json = _metadata_encoder.encode(metadata).decode()
+        stream_ids = [a.stream_id for a in appends]
+        if len(set(stream_ids)) != len(stream_ids):
+            raise InvalidAppend("a stream appears twice in one append")
+        stream_types = [stream_type_of(s) for s in stream_ids]
+        columns: dict[str, list[Any]] = {
+            "ids": [], "streams": [], "types": [], "versions": [],
+            "data": [], "metadata": [], "canonical": [],
+        }  # fmt: skip
+        for index, append in enumerate(appends):
+            if append.expected_version < 0:
+                raise InvalidAppend(f"expected version {append.expected_version} is negative")
+            if not append.events:
+                raise InvalidAppend(f"no events for {append.stream_id}")
+            for offset, new in enumerate(append.events, start=1):
+                tag = self._codec.tag_of(new.event)
+                data = self._codec.encode(new.event).decode()
+                columns["ids"].append(new.event_id)
+                columns["streams"].append(index + 1)
+                columns["types"].append(tag)
+                columns["versions"].append(new.event.schema_version)
+                columns["data"].append(data)
+                columns["metadata"].append(metadata_json)
+                columns["canonical"].append(
+                    canonical(
+                        event_id=new.event_id,
+                        stream_id=append.stream_id,
+                        stream_type=stream_types[index],
+                        version=append.expected_version + offset,
+                        event_type=tag,
+                        schema_version=new.event.schema_version,
+                        recorded_at=recorded_at,
+                        data=data,
+                        metadata=metadata_json,
+                    )
+                )
+        return [
+            stream_ids,
+            stream_types,
+            [a.expected_version for a in appends],
+            columns["ids"],
+            columns["streams"],
+            columns["types"],
+            columns["versions"],
+            columns["data"],
+            columns["metadata"],
+            columns["canonical"],
+            recorded_at,
+            [c.scope for c in claims],
+            [c.key for c in claims],
+            [c.stream_id for c in claims],
+            [r.scope for r in releases],
+            [r.key for r in releases],
+            [r.stream_id for r in releases],
+        ]
+
+    async def _stored_positions(self, event_ids: list[UUID]) -> dict[UUID, int]:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(STORED_POSITIONS, (event_ids,))
+            return {event_id: position for event_id, position in await cursor.fetchall()}
+
+    async def read_stream(
+        self,
+        stream_id: str,
+        *,
+        after_version: int = 0,
+        up_to_version: int | None = None,
+        up_to_time: datetime | None = None,
+    ) -> list[RecordedEvent]:
+        """One stream's events in version order, optionally only up to a version or time."""
+        params = {
+            "stream_id": stream_id,
+            "after": after_version,
+            "up_to_version": up_to_version,
+            "up_to_time": up_to_time,
+        }
+        return [self.decode(raw) async for raw in self._raw(READ_STREAM, params)]
+
+    async def read_all(
+        self, after_position: int = 0, limit: int = 1000, types: Iterable[str] | None = None
+    ) -> list[RecordedEvent]:
+        """The next events of the global log after ``after_position``, in safe order."""
+        raws = await self.read_all_raw(after_position, limit, types)
+        return [self.decode(raw) for raw in raws]
+
+    async def read_all_raw(
+        self, after_position: int = 0, limit: int = 1000, types: Iterable[str] | None = None
+    ) -> list[RawEvent]:
+        params = {
+            "after": after_position,
+            "limit": limit,
+            "types": None if types is None else list(types),
+        }
+        return [raw async for raw in self._raw(READ_ALL, params)]
+
+    async def head_position(self) -> int:
+        """The highest position committed so far."""
+        return await self._scalar(HEAD_POSITION)
+
+    async def safe_head_position(self) -> int:
+        """The highest position a reader of the log can see without risking a gap."""
+        return await self._scalar(SAFE_HEAD_POSITION)
+
+    async def stream_version(self, stream_id: str) -> int:
+        """The current version of a stream; 0 when it does not exist."""
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(STREAM_VERSION, (stream_id,))
+            row = await cursor.fetchone()
+        return 0 if row is None else int(row[0])
+
+    def decode(self, raw: RawEvent) -> RecordedEvent:
+        return RecordedEvent(
+            global_position=raw.global_position,
+            event_id=raw.event_id,
+            stream_id=raw.stream_id,
+            stream_type=raw.stream_type,
+            version=raw.version,
+            type=raw.type,
+            schema_version=raw.schema_version,
+            event=self._codec.decode(raw.type, raw.schema_version, raw.data),
+            metadata=_metadata_decoder.decode(raw.metadata),
+            recorded_at=raw.recorded_at,
+            prev_hash=raw.prev_hash,
+            hash=raw.hash,
+        )
+
+    async def _scalar(self, query: str) -> int:
+        try:
+            async with self._pool.connection() as conn:
+                cursor = await conn.execute(query)
+                row = await cursor.fetchone()
+        except psycopg.Error as error:
+            raise translate(error) from error
+        assert row is not None
+        return int(row[0])
+
+    async def _raw(self, query: str, params: dict[str, Any]) -> AsyncIterator[RawEvent]:
+        try:
+            async with self._pool.connection() as conn:
+                cursor = conn.cursor(row_factory=tuple_row)
+                await cursor.execute(query, params)
+                rows = await cursor.fetchall()
+        except psycopg.Error as error:
+            raise translate(error) from error
+        for row in rows:
+            yield raw_event(row)
+
+
+def raw_event(row: tuple[Any, ...]) -> RawEvent:
+    return RawEvent(
+        global_position=row[0],
+        event_id=row[1],
+        stream_id=row[2],
+        stream_type=row[3],
+        version=row[4],
+        type=row[5],
+        schema_version=row[6],
+        data=row[7],
+        metadata=row[8],
+        recorded_at=row[9],
+        prev_hash=bytes(row[10]),
+        hash=bytes(row[11]),
+    )

@@ -1,0 +1,1 @@
+"""Read models: pure event -> row-change policies and Redis views."""

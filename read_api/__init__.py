@@ -1,0 +1,1 @@
+"""The read API: queries over the read tables and Redis, and the audit routes."""

@@ -1,0 +1,1 @@
+"""Process entry points: the CLI, settings, logging, relay, projectors and task workers."""

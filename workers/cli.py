@@ -1,0 +1,82 @@
+"""The `kazrockets` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+import msgspec
+
+from eventstore.migrate import migrate
+from eventstore.pool import open_pool
+from eventstore.verify import verify
+from workers.logs import setup_logging
+from workers.sealer import run_sealer
+from workers.settings import Settings, load_settings, safe_view
+from workers.supervisor import supervise
+
+log = logging.getLogger("kazrockets")
+
+# What `kazrockets run` starts, each as its own child process.
+PLATFORM_PROCESSES: tuple[tuple[str, ...], ...] = (("sealer",),)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kazrockets", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("run", help="migrate, then run every process of the platform")
+    sub.add_parser("migrate", help="create or upgrade the database schema")
+    sub.add_parser("sealer", help="seal the global log periodically (one process)")
+    audit = sub.add_parser("audit", help="audit the event history")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    audit_sub.add_parser("verify", help="check the hash chains; exit 1 when broken")
+    return parser
+
+
+def _migrate(settings: Settings) -> int:
+    applied = migrate(settings.database_url)
+    log.info("schema up to date", extra={"applied": [f"{m.package}/{m.version}" for m in applied]})
+    return 0
+
+
+async def _audit_verify(settings: Settings) -> int:
+    pool = await open_pool(settings.database_url, min_size=1, max_size=1, name="audit")
+    try:
+        report = await verify(pool)
+    finally:
+        await pool.close()
+    sys.stdout.write(msgspec.json.encode(report).decode() + "\n")
+    if not report.ok:
+        sys.stderr.write(f"hash chain broken at position {report.first_bad_position}\n")
+    return 0 if report.ok else 1
+
+
+def _run(settings: Settings) -> int:
+    _migrate(settings)
+    log.info("starting platform", extra={"settings": safe_view(settings)})
+    asyncio.run(supervise(PLATFORM_PROCESSES))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = load_settings()
+    setup_logging(settings.log_level)
+    match args.command:
+        case "run":
+            return _run(settings)
+        case "migrate":
+            return _migrate(settings)
+        case "sealer":
+            asyncio.run(run_sealer(settings))
+            return 0
+        case "audit" if args.audit_command == "verify":
+            return asyncio.run(_audit_verify(settings))
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Settings: environment variables with local defaults, read once into a typed object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import msgspec
+
+PREFIX = "KAZROCKETS_"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/kazrockets"
+    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    s3_endpoint_url: str = "http://127.0.0.1:9000"
+    s3_bucket: str = "kazrockets"
+    s3_region: str = "us-east-1"
+    jwt_secret: str = "local-development-secret-change-me-in-production"  # noqa: S105 -- local default only
+    jwt_lifetime_seconds: int = 3600
+    write_api_host: str = "127.0.0.1"
+    write_api_port: int = 8000
+    read_api_host: str = "127.0.0.1"
+    read_api_port: int = 8001
+    db_pool_size: int = 10
+    seal_interval_seconds: float = 2.0
+    log_level: str = "INFO"
+
+    def __repr__(self) -> str:  # never print secrets
+        return f"Settings(database_url={_redact(self.database_url)!r}, ...)"
+
+
+SECRET_FIELDS = frozenset({"jwt_secret"})
+
+
+def _redact(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read ``KAZROCKETS_*`` variables; unknown or malformed values fail loudly."""
+    env = os.environ if environ is None else environ
+    values = {
+        name.removeprefix(PREFIX).lower(): value
+        for name, value in env.items()
+        if name.startswith(PREFIX)
+    }
+    known = set(Settings.__struct_fields__)
+    # Ports of helper scripts share the prefix but are not settings of the Python processes.
+    values = {k: v for k, v in values.items() if k in known}
+    return msgspec.convert(values, Settings, strict=False)
+
+
+def safe_view(settings: Settings) -> dict[str, object]:
+    """The settings as a log line may show them: secrets out, passwords in URLs masked."""
+    view: dict[str, object] = {}
+    for name in settings.__struct_fields__:
+        value = getattr(settings, name)
+        if name in SECRET_FIELDS:
+            continue
+        view[name] = _redact(value) if isinstance(value, str) and "://" in value else value
+    return view

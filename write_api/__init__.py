@@ -1,0 +1,1 @@
+"""The write API: authentication, HTTP -> command, errors as problem details."""
