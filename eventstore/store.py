@@ -90,6 +90,7 @@ class EventStore:
         *,
         claims: Sequence[UniqueClaim] = (),
         releases: Sequence[UniqueClaim] = (),
+        connection: AsyncConnection | None = None,
     ) -> AppendResult:
         """Append ``events`` to one stream at ``expected_version`` (0: a new stream)."""
         return await self.append_streams(
@@ -97,6 +98,7 @@ class EventStore:
             metadata,
             claims=claims,
             releases=releases,
+            connection=connection,
         )
 
     async def append_streams(
