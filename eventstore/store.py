@@ -65,6 +65,7 @@ SELECT coalesce(max(global_position), 0) FROM eventstore.events
 WHERE global_position < eventstore.safe_position_limit()
 """
 STREAM_VERSION = "SELECT version FROM eventstore.streams WHERE stream_id = %s"
+CLAIM_OWNER = "SELECT stream_id FROM eventstore.unique_claims WHERE scope = %s AND claim_key = %s"
 
 _metadata_encoder = msgspec.json.Encoder()
 _metadata_decoder = msgspec.json.Decoder(EventMetadata)
@@ -251,6 +252,13 @@ class EventStore:
             cursor = await conn.execute(STREAM_VERSION, (stream_id,))
             row = await cursor.fetchone()
         return 0 if row is None else int(row[0])
+
+    async def claim_owner(self, scope: str, key: str) -> str | None:
+        """The stream holding a unique key, if any (e.g. the user of an email hash)."""
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(CLAIM_OWNER, (scope, key))
+            row = await cursor.fetchone()
+        return None if row is None else str(row[0])
 
     def decode(self, raw: RawEvent) -> RecordedEvent:
         return RecordedEvent(

@@ -1,0 +1,90 @@
+"""Handlers of the submission aggregate: upload, review, deletion, judge assignment."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import BinaryIO
+from uuid import UUID
+
+from commands import competitions, submissions
+from commands.handlers import Outcome
+from commands.ports import CommandContext, Services
+from commands.repository import EVENTS, SUBMISSIONS, TEAMS, USERS
+
+log = logging.getLogger(__name__)
+
+
+async def submit(
+    services: Services,
+    ctx: CommandContext,
+    submission_id: UUID,
+    team_id: UUID,
+    event_id: UUID,
+    source: BinaryIO,
+) -> Outcome:
+    """Check the rules, store the file in S3, then append; a failed append removes the file."""
+    competition = await services.repository.load(EVENTS, event_id)
+    team = await services.repository.load(TEAMS, team_id)
+    submitter = await services.repository.load(USERS, ctx.who.user_id)
+    submission = await services.repository.load(SUBMISSIONS, submission_id)
+    now = services.clock()
+    submissions.check_submit(competition.state, team.state, submitter.state, ctx.who, now)
+    submissions.check_file_head(source.read(len(submissions.PDF_MAGIC)))
+    source.seek(0)
+    key = submissions.file_key(event_id, team_id, submission_id)
+    stored = await services.files.put_pdf(key, source, services.max_upload_bytes)
+    try:
+        decided = submissions.decide_submit(
+            submission_id, competition.state, team.state, submitter.state, ctx.who, now, stored
+        )
+        result = await services.repository.save(
+            [
+                submission.append(decided),
+                competition.append([competitions.received(submission_id, team_id)]),
+            ],
+            ctx.metadata(),
+        )
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await services.files.delete(key)
+        raise
+    return Outcome(result.last_position, submission_id)
+
+
+async def approve(services: Services, ctx: CommandContext, submission_id: UUID) -> Outcome:
+    loaded = await services.repository.load(SUBMISSIONS, submission_id)
+    decided = submissions.decide_approve(loaded.state, ctx.who)
+    result = await services.repository.save([loaded.append(decided)], ctx.metadata())
+    return Outcome(result.last_position)
+
+
+async def reject(
+    services: Services, ctx: CommandContext, submission_id: UUID, reason: str
+) -> Outcome:
+    loaded = await services.repository.load(SUBMISSIONS, submission_id)
+    decided = submissions.decide_reject(loaded.state, ctx.who, reason)
+    result = await services.repository.save([loaded.append(decided)], ctx.metadata())
+    return Outcome(result.last_position)
+
+
+async def delete_submission(
+    services: Services, ctx: CommandContext, submission_id: UUID
+) -> Outcome:
+    loaded = await services.repository.load(SUBMISSIONS, submission_id)
+    submissions.require_submission(loaded.state)
+    assert loaded.state.team_id is not None
+    team = await services.repository.load(TEAMS, loaded.state.team_id)
+    decided = submissions.decide_delete(loaded.state, team.state, ctx.who, reason="deleted")
+    result = await services.repository.save([loaded.append(decided)], ctx.metadata())
+    return Outcome(result.last_position)
+
+
+async def assign_judge(
+    services: Services, ctx: CommandContext, submission_id: UUID, judge_id: UUID
+) -> Outcome:
+    loaded = await services.repository.load(SUBMISSIONS, submission_id)
+    judge = await services.repository.load(USERS, judge_id)
+    decided = submissions.decide_assign(loaded.state, judge.state, ctx.who)
+    result = await services.repository.save([loaded.append(decided)], ctx.metadata())
+    return Outcome(result.last_position)

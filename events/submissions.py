@@ -1,0 +1,62 @@
+"""Events of the submission aggregate (stream ``submission-<uuid>``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from events.base import Event
+
+
+class SubmissionUploaded(Event, frozen=True, tag="SubmissionUploaded"):
+    submission_id: UUID
+    team_id: UUID
+    event_id: UUID
+    file_key: str
+    file_size: int
+    sha256: str
+    submitted_by: UUID
+    submitted_at: datetime
+
+
+class SubmissionApproved(Event, frozen=True, tag="SubmissionApproved"):
+    approved_by: UUID
+
+
+class SubmissionRejected(Event, frozen=True, tag="SubmissionRejected"):
+    rejected_by: UUID
+    reason: str
+
+
+class SubmissionDeleted(Event, frozen=True, tag="SubmissionDeleted"):
+    deleted_by: UUID
+    reason: str
+
+
+class JudgeAssigned(Event, frozen=True, tag="JudgeAssigned"):
+    judge_id: UUID
+    assigned_by: UUID
+
+
+class EvaluationRecorded(Event, frozen=True, tag="EvaluationRecorded"):
+    """A judge's current score for this submission (new or revised), mirrored from the
+    evaluation stream in the same transaction, so scoring and rejecting cannot interleave."""
+
+    evaluation_id: UUID
+    judge_id: UUID
+    score: int
+
+
+class EvaluationWithdrawn(Event, frozen=True, tag="EvaluationWithdrawn"):
+    evaluation_id: UUID
+
+
+SubmissionEvent = (
+    SubmissionUploaded
+    | SubmissionApproved
+    | SubmissionRejected
+    | SubmissionDeleted
+    | JudgeAssigned
+    | EvaluationRecorded
+    | EvaluationWithdrawn
+)

@@ -1,0 +1,85 @@
+"""Personal data in events, encrypted under a per-user key that erasure destroys.
+
+Ciphertexts look like ``pd1.<base64 nonce+ciphertext>`` and are bound to their user id
+(AES-GCM associated data), so one user's ciphertext cannot be passed off as another's.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from uuid import UUID
+
+import psycopg
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from eventstore.errors import translate
+
+PREFIX = "pd1."
+ERASED = "[erased]"
+
+CREATE_KEY = """
+INSERT INTO eventstore.personal_keys (user_id, data_key) VALUES (%s, %s)
+ON CONFLICT (user_id) DO NOTHING
+"""
+READ_KEY = "SELECT data_key FROM eventstore.personal_keys WHERE user_id = %s"
+DESTROY_KEY = """
+UPDATE eventstore.personal_keys SET data_key = NULL, destroyed_at = now()
+WHERE user_id = %s AND data_key IS NOT NULL
+"""
+
+
+def email_hash(key: bytes, email: str) -> str:
+    """A keyed hash of the normalised email: unique per address, useless without the key."""
+    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+class Vault:
+    """Creates, uses and destroys per-user data keys stored in PostgreSQL."""
+
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection]) -> None:
+        # No cache: a key destroyed by another process must stop working here at once.
+        self._pool = pool
+
+    async def _key(self, user_id: UUID, *, create: bool = False) -> bytes | None:
+        try:
+            async with self._pool.connection() as conn:
+                if create:
+                    await conn.execute(CREATE_KEY, (user_id, AESGCM.generate_key(256)))
+                row = await (await conn.execute(READ_KEY, (user_id,))).fetchone()
+        except psycopg.Error as error:
+            raise translate(error) from error
+        return None if row is None or row[0] is None else bytes(row[0])
+
+    async def seal(self, user_id: UUID, plaintext: str) -> str:
+        key = await self._key(user_id, create=True)
+        if key is None:
+            raise ValueError("this user's personal data is erased")
+        nonce = os.urandom(12)
+        sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), user_id.bytes)
+        return PREFIX + base64.b64encode(nonce + sealed).decode()
+
+    async def open(self, user_id: UUID, token: str) -> str:
+        """The plaintext, or ERASED once the user's key is destroyed."""
+        if not token.startswith(PREFIX):
+            return token
+        key = await self._key(user_id)
+        if key is None:
+            return ERASED
+        raw = base64.b64decode(token.removeprefix(PREFIX))
+        try:
+            return AESGCM(key).decrypt(raw[:12], raw[12:], user_id.bytes).decode()
+        except InvalidTag:
+            return ERASED
+
+    async def destroy(self, user_id: UUID) -> None:
+        try:
+            async with self._pool.connection() as conn:
+                await conn.execute(DESTROY_KEY, (user_id,))
+        except psycopg.Error as error:
+            raise translate(error) from error
