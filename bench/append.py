@@ -170,7 +170,8 @@ def measure_eventsourcing(writers: int, seconds: float) -> float:
         reset(RESET_ES)
 
         def save() -> None:
-            app.save(BenchCompetition(title="KazRockets Regional Cup 2025", start="a", end="b"))
+            event = bench_event()
+            app.save(BenchCompetition(title=event.title, start=event.start, end=event.end))
 
         return rate_threads(writers, seconds, save, warmup=warmup_seconds(seconds))
     finally:

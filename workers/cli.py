@@ -10,18 +10,22 @@ from collections.abc import Sequence
 
 import msgspec
 
+from commands.users import ACCOUNT_ROLES
 from eventstore.migrate import migrate
 from eventstore.pool import open_pool
 from eventstore.verify import verify
+from workers.accounts import create_user
+from workers.apps import MIGRATED_PACKAGES
 from workers.logs import setup_logging
 from workers.sealer import run_sealer
+from workers.serve import serve
 from workers.settings import Settings, load_settings, safe_view
 from workers.supervisor import supervise
 
 log = logging.getLogger("kazrockets")
 
 # What `kazrockets run` starts, each as its own child process.
-PLATFORM_PROCESSES: tuple[tuple[str, ...], ...] = (("sealer",),)
+PLATFORM_PROCESSES: tuple[tuple[str, ...], ...] = (("write-api",), ("sealer",))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="migrate, then run every process of the platform")
     sub.add_parser("migrate", help="create or upgrade the database schema")
     sub.add_parser("sealer", help="seal the global log periodically (one process)")
+    sub.add_parser("write-api", help="serve the write API (KAZROCKETS_WRITE_API_HOST/PORT)")
+    create = sub.add_parser("create-user", help="create an account of any role")
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=[r.value for r in ACCOUNT_ROLES])
     audit = sub.add_parser("audit", help="audit the event history")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     audit_sub.add_parser("verify", help="check the hash chains; exit 1 when broken")
@@ -37,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _migrate(settings: Settings) -> int:
-    applied = migrate(settings.database_url)
+    applied = migrate(settings.database_url, MIGRATED_PACKAGES)
     log.info("schema up to date", extra={"applied": [f"{m.package}/{m.version}" for m in applied]})
     return 0
 
@@ -73,6 +83,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         case "sealer":
             asyncio.run(run_sealer(settings))
             return 0
+        case "write-api":
+            return serve(
+                "workers.apps:write_api_app",
+                settings.write_api_host,
+                settings.write_api_port,
+                settings.api_workers,
+            )
+        case "create-user":
+            return asyncio.run(
+                create_user(settings, args.email, args.password, args.name, args.role)
+            )
         case "audit" if args.audit_command == "verify":
             return asyncio.run(_audit_verify(settings))
     raise AssertionError(f"unhandled command {args.command}")

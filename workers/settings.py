@@ -17,8 +17,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     s3_endpoint_url: str = "http://127.0.0.1:9000"
     s3_bucket: str = "kazrockets"
     s3_region: str = "us-east-1"
+    # The local S3 emulator takes any credentials; empty means boto3's default chain.
+    s3_access_key_id: str = "kazrockets-local"
+    s3_secret_access_key: str = "kazrockets-local-secret"  # noqa: S105 -- local default only
     jwt_secret: str = "local-development-secret-change-me-in-production"  # noqa: S105 -- local default only
     jwt_lifetime_seconds: int = 3600
+    email_hash_key: str = "local-development-email-hash-key"
+    bcrypt_rounds: int = 12
+    max_upload_bytes: int = 20 * 1024 * 1024
+    api_workers: int = 1
+    login_attempts: int = 10
+    login_window_seconds: int = 300
     write_api_host: str = "127.0.0.1"
     write_api_port: int = 8000
     read_api_host: str = "127.0.0.1"
@@ -31,7 +40,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return f"Settings(database_url={_redact(self.database_url)!r}, ...)"
 
 
-SECRET_FIELDS = frozenset({"jwt_secret"})
+SECRET_FIELDS = frozenset({"jwt_secret", "email_hash_key", "s3_secret_access_key"})
 
 
 def _redact(url: str) -> str:

@@ -1,0 +1,38 @@
+"""App factories for the HTTP server: each reads the settings once, in the serving process."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+
+from workers.logs import setup_logging
+from workers.settings import Settings, load_settings
+from write_api import tokens
+from write_api.app import WriteApiConfig, create_app
+
+MIGRATED_PACKAGES = ("eventstore", "write_api")
+
+
+def write_api_config(settings: Settings) -> WriteApiConfig:
+    return WriteApiConfig(
+        database_url=settings.database_url,
+        redis_url=settings.redis_url,
+        s3_endpoint_url=settings.s3_endpoint_url,
+        s3_bucket=settings.s3_bucket,
+        s3_region=settings.s3_region,
+        s3_access_key_id=settings.s3_access_key_id,
+        s3_secret_access_key=settings.s3_secret_access_key,
+        tokens=tokens.TokenConfig(settings.jwt_secret, settings.jwt_lifetime_seconds),
+        email_hash_key=settings.email_hash_key.encode(),
+        bcrypt_rounds=settings.bcrypt_rounds,
+        max_upload_bytes=settings.max_upload_bytes,
+        pool_size=settings.db_pool_size,
+        login_attempts=settings.login_attempts,
+        login_window_seconds=settings.login_window_seconds,
+    )
+
+
+def write_api_app() -> Litestar:
+    """Granian's factory target for `kazrockets write-api`."""
+    settings = load_settings()
+    setup_logging(settings.log_level)
+    return create_app(write_api_config(settings))

@@ -1,0 +1,97 @@
+"""Per-request context: correlation id, the authenticated actor, the command context."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from commands.actors import Actor
+from commands.handlers.users import active_actor
+from commands.ports import CommandContext, Services
+from events.base import current_correlation_id
+from write_api import tokens
+from write_api.problems import ProblemError
+
+CORRELATION_HEADER = "x-correlation-id"
+
+
+def _correlation_from(scope: Scope) -> UUID:
+    for key, value in scope.get("headers", []):
+        if key == CORRELATION_HEADER.encode():
+            try:
+                return UUID(bytes(value).decode("latin-1"))
+            except ValueError:
+                break
+    return uuid4()
+
+
+class CorrelationMiddleware:
+    """Takes X-Correlation-Id (or makes one), puts it on every log line and on the answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        correlation = _correlation_from(scope)
+        token = current_correlation_id.set(correlation)
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((CORRELATION_HEADER.encode(), str(correlation).encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_header)
+        finally:
+            current_correlation_id.reset(token)
+
+
+def unauthorized(detail: str) -> ProblemError:
+    return ProblemError(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def provide_services(state: State) -> Services:
+    services: Services = state.services
+    return services
+
+
+async def provide_actor(request: Request[Any, Any, Any], state: State) -> Actor:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise unauthorized("sign in and send 'Authorization: Bearer <token>'")
+    claims = tokens.read(state.token_config, token.strip())
+    if claims is None:
+        raise unauthorized("the token is invalid or expired")
+    actor = await active_actor(state.services, claims.user_id)
+    if actor is None:
+        raise unauthorized("this account no longer exists")
+    return actor
+
+
+def _context(request: Request[Any, Any, Any], actor: Actor | None) -> CommandContext:
+    correlation = current_correlation_id.get() or uuid4()
+    return CommandContext(
+        actor=actor,
+        correlation_id=correlation,
+        causation_id=correlation,
+        idempotency_key=request.headers.get("idempotency-key"),
+    )
+
+
+async def provide_context(request: Request[Any, Any, Any], actor: Actor) -> CommandContext:
+    return _context(request, actor)
+
+
+async def provide_anonymous_context(request: Request[Any, Any, Any]) -> CommandContext:
+    return _context(request, None)

@@ -1,0 +1,16 @@
+"""Controllers of the write API, one module per resource."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from litestar import Response
+
+T = TypeVar("T")
+
+POSITION_HEADER = "X-Event-Position"
+
+
+def accepted(body: T, position: int, status: int = 200) -> Response[T]:
+    """An accepted command's answer: its result, and its position also as a header."""
+    return Response(body, status_code=status, headers={POSITION_HEADER: str(position)})
