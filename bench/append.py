@@ -37,6 +37,7 @@ from bench.common import (
     bench_seconds,
     compared,
     env_int,
+    machine_load,
     measured,
     progress,
     rate_async,
@@ -123,6 +124,13 @@ ES_TABLE = "benchapp_events"
 RESET_ES = f"TRUNCATE {ES_SCHEMA}.{ES_TABLE} RESTART IDENTITY"
 
 _encoder = msgspec.json.Encoder()
+
+
+def setup() -> None:
+    """Create (or upgrade) the bench database, the raw table and the eventsourcing schema."""
+    migrate(DATABASE_URL)
+    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+        conn.execute(CREATE_BENCH_SCHEMAS)
 
 
 def reset(statement: str) -> None:
@@ -227,10 +235,9 @@ async def raw_op(pool: Pool, _store: EventStore) -> object:
 async def main() -> list[Result]:
     seconds = bench_seconds()
     rounds = max(1, env_int("BENCH_ROUNDS", 2))
-    await asyncio.to_thread(migrate, DATABASE_URL)
-    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
-        conn.execute(CREATE_BENCH_SCHEMAS)
+    await asyncio.to_thread(setup)
     progress(f"  {seconds:g} s per measurement, best of {rounds} round(s), {DATABASE_URL}")
+    progress(f"  {machine_load()}")
 
     best: dict[tuple[str, int], float] = {}
 
@@ -252,6 +259,7 @@ async def main() -> list[Result]:
                 else:
                     rate = await asyncio.to_thread(measure_eventsourcing, writers, seconds)
                 record(kind, writers, round_, rate)
+    progress(f"  {machine_load()}")
 
     def label(writers: int) -> str:
         return f"{writers}_writer" if writers == 1 else f"{writers}_writers"

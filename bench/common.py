@@ -71,6 +71,12 @@ def target_met(result: Result) -> bool | None:
     }[match[1]]
 
 
+def machine_load() -> str:
+    """The load averages: other work on the machine skews every number measured here."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPU(s)"
+
+
 def env_float(name: str, default: float) -> float:
     raw = os.environ.get(name)
     return default if not raw else float(raw)

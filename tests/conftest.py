@@ -13,19 +13,21 @@ from eventstore.migrate import migrate
 from eventstore.pool import open_pool
 from eventstore.store import EventStore
 from tests.support.events import codec_v2
+from workers.apps import MIGRATED_PACKAGES
 
 TEST_DATABASE_URL = os.environ.get(
     "KAZROCKETS_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/kazrockets_test"
 )
 
 RESET = """
-TRUNCATE eventstore.events, eventstore.streams, eventstore.unique_claims, eventstore.seals
+TRUNCATE eventstore.events, eventstore.streams, eventstore.unique_claims, eventstore.seals,
+    eventstore.personal_keys, write_api.idempotency
 """
 
 
 @pytest.fixture(scope="session")
 def database_url() -> str:
-    migrate(TEST_DATABASE_URL)
+    migrate(TEST_DATABASE_URL, MIGRATED_PACKAGES)
     return TEST_DATABASE_URL
 
 

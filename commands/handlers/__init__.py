@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -11,6 +12,7 @@ import msgspec
 from eventstore.errors import ConcurrencyConflict
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 CONFLICT_RETRIES = 3
 
@@ -33,3 +35,13 @@ async def retry_on_conflict(attempt: Callable[[], Awaitable[T]]) -> T:
         except ConcurrencyConflict:
             continue
     return await attempt()
+
+
+def retrying(handler: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Make a load-decide-append handler retry itself on a concurrency conflict."""
+
+    @functools.wraps(handler)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        return await retry_on_conflict(lambda: handler(*args, **kwargs))
+
+    return run

@@ -6,11 +6,12 @@ from datetime import datetime
 from uuid import UUID
 
 from commands import competitions
-from commands.handlers import Outcome
+from commands.handlers import Outcome, retrying
 from commands.ports import CommandContext, Services
 from commands.repository import EVENTS, SUBMISSIONS
 
 
+@retrying
 async def create_event(
     services: Services,
     ctx: CommandContext,
@@ -27,6 +28,7 @@ async def create_event(
     return Outcome(result.last_position, event_id)
 
 
+@retrying
 async def change_event(
     services: Services,
     ctx: CommandContext,
@@ -41,6 +43,7 @@ async def change_event(
     return Outcome(result.last_position)
 
 
+@retrying
 async def delete_event(services: Services, ctx: CommandContext, event_id: UUID) -> Outcome:
     loaded = await services.repository.load(EVENTS, event_id)
     decided = competitions.decide_delete(loaded.state, ctx.who, reason="deleted")
@@ -48,6 +51,7 @@ async def delete_event(services: Services, ctx: CommandContext, event_id: UUID) 
     return Outcome(result.last_position)
 
 
+@retrying
 async def declare_winner(
     services: Services, ctx: CommandContext, event_id: UUID, team_id: UUID | None
 ) -> tuple[Outcome, UUID]:

@@ -7,7 +7,7 @@ from uuid import UUID
 from commands import evaluations
 from commands.errors import Conflict, NotFound
 from commands.evaluations import EvaluationDecision
-from commands.handlers import Outcome
+from commands.handlers import Outcome, retrying
 from commands.ports import CommandContext, Services
 from commands.repository import EVALUATIONS, SUBMISSIONS, USERS, Loaded
 from commands.submissions import SubmissionState
@@ -33,6 +33,7 @@ async def _save(
     return result.last_position
 
 
+@retrying
 async def score(
     services: Services,
     ctx: CommandContext,
@@ -68,6 +69,7 @@ async def _load_pair(
     return evaluation, submission
 
 
+@retrying
 async def revise(
     services: Services,
     ctx: CommandContext,
@@ -82,6 +84,7 @@ async def revise(
     return Outcome(await _save(services, ctx, evaluation, submission, decision))
 
 
+@retrying
 async def delete_evaluation(
     services: Services, ctx: CommandContext, evaluation_id: UUID
 ) -> Outcome:

@@ -8,9 +8,11 @@ from typing import BinaryIO
 from uuid import UUID
 
 from commands import competitions, submissions
-from commands.handlers import Outcome
+from commands.handlers import Outcome, retry_on_conflict, retrying
 from commands.ports import CommandContext, Services
 from commands.repository import EVENTS, SUBMISSIONS, TEAMS, USERS
+from commands.submissions import UploadedFile
+from eventstore.records import NewEvent, StreamAppend
 
 log = logging.getLogger(__name__)
 
@@ -24,34 +26,45 @@ async def submit(
     source: BinaryIO,
 ) -> Outcome:
     """Check the rules, store the file in S3, then append; a failed append removes the file."""
-    competition = await services.repository.load(EVENTS, event_id)
-    team = await services.repository.load(TEAMS, team_id)
-    submitter = await services.repository.load(USERS, ctx.who.user_id)
-    submission = await services.repository.load(SUBMISSIONS, submission_id)
-    now = services.clock()
-    submissions.check_submit(competition.state, team.state, submitter.state, ctx.who, now)
-    submissions.check_file_head(source.read(len(submissions.PDF_MAGIC)))
-    source.seek(0)
-    key = submissions.file_key(event_id, team_id, submission_id)
-    stored = await services.files.put_pdf(key, source, services.max_upload_bytes)
-    try:
+
+    async def decide_and_append(stored: UploadedFile | None) -> Outcome:
+        competition = await services.repository.load(EVENTS, event_id)
+        team = await services.repository.load(TEAMS, team_id)
+        submitter = await services.repository.load(USERS, ctx.who.user_id)
+        now = services.clock()
+        submissions.check_submit(competition.state, team.state, submitter.state, ctx.who, now)
+        if stored is None:
+            return Outcome(0)
         decided = submissions.decide_submit(
             submission_id, competition.state, team.state, submitter.state, ctx.who, now, stored
         )
         result = await services.repository.save(
             [
-                submission.append(decided),
+                StreamAppend(
+                    SUBMISSIONS.stream_id(submission_id), 0, [NewEvent(e) for e in decided]
+                ),
                 competition.append([competitions.received(submission_id, team_id)]),
             ],
             ctx.metadata(),
         )
+        return Outcome(result.last_position, submission_id)
+
+    await decide_and_append(None)  # refuse early, before the upload, what can be refused
+    submissions.check_file_head(source.read(len(submissions.PDF_MAGIC)))
+    source.seek(0)
+    key = submissions.file_key(event_id, team_id, submission_id)
+    stored = await services.files.put_pdf(key, source, services.max_upload_bytes)
+    try:
+        # Submissions to one event append to its stream, so concurrent ones may conflict:
+        # the decision is re-made and re-appended, the file stays uploaded once.
+        return await retry_on_conflict(lambda: decide_and_append(stored))
     except BaseException:
         with contextlib.suppress(Exception):
             await services.files.delete(key)
         raise
-    return Outcome(result.last_position, submission_id)
 
 
+@retrying
 async def approve(services: Services, ctx: CommandContext, submission_id: UUID) -> Outcome:
     loaded = await services.repository.load(SUBMISSIONS, submission_id)
     decided = submissions.decide_approve(loaded.state, ctx.who)
@@ -59,6 +72,7 @@ async def approve(services: Services, ctx: CommandContext, submission_id: UUID) 
     return Outcome(result.last_position)
 
 
+@retrying
 async def reject(
     services: Services, ctx: CommandContext, submission_id: UUID, reason: str
 ) -> Outcome:
@@ -68,6 +82,7 @@ async def reject(
     return Outcome(result.last_position)
 
 
+@retrying
 async def delete_submission(
     services: Services, ctx: CommandContext, submission_id: UUID
 ) -> Outcome:
@@ -80,6 +95,7 @@ async def delete_submission(
     return Outcome(result.last_position)
 
 
+@retrying
 async def assign_judge(
     services: Services, ctx: CommandContext, submission_id: UUID, judge_id: UUID
 ) -> Outcome:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from commands import teams
-from commands.handlers import Outcome
+from commands.handlers import Outcome, retrying
 from commands.ports import CommandContext, Services
 from commands.repository import TEAMS, USERS
 from commands.teams import TeamDecision
@@ -21,6 +21,7 @@ async def _save(
     return (await services.repository.save(appends, ctx.metadata())).last_position
 
 
+@retrying
 async def create_team(services: Services, ctx: CommandContext, team_id: UUID, name: str) -> Outcome:
     team = await services.repository.load(TEAMS, team_id)
     user = await services.repository.load(USERS, ctx.who.user_id)
@@ -32,6 +33,7 @@ async def create_team(services: Services, ctx: CommandContext, team_id: UUID, na
     return Outcome(result.last_position, team_id)
 
 
+@retrying
 async def join_team(services: Services, ctx: CommandContext, team_id: UUID) -> Outcome:
     team = await services.repository.load(TEAMS, team_id)
     user = await services.repository.load(USERS, ctx.who.user_id)
@@ -43,6 +45,7 @@ async def join_team(services: Services, ctx: CommandContext, team_id: UUID) -> O
     return Outcome(result.last_position)
 
 
+@retrying
 async def leave_team(
     services: Services, ctx: CommandContext, team_id: UUID, member_id: UUID
 ) -> Outcome:
@@ -51,6 +54,7 @@ async def leave_team(
     return Outcome(await _save(services, ctx, team.append(decision.team), decision))
 
 
+@retrying
 async def transfer_captain(
     services: Services, ctx: CommandContext, team_id: UUID, new_captain_id: UUID
 ) -> Outcome:
@@ -63,6 +67,7 @@ async def transfer_captain(
     return Outcome(result.last_position)
 
 
+@retrying
 async def delete_team(services: Services, ctx: CommandContext, team_id: UUID) -> Outcome:
     team = await services.repository.load(TEAMS, team_id)
     decision = teams.decide_delete(team.state, ctx.who, reason="deleted")

@@ -10,7 +10,7 @@ import bcrypt
 from commands import teams, users
 from commands.actors import Actor
 from commands.errors import Conflict, Invalid, NotFound
-from commands.handlers import Outcome
+from commands.handlers import Outcome, retrying
 from commands.ports import CommandContext, Services
 from commands.repository import TEAMS, USERS
 from commands.users import RegisterUser, SealedProfile, UserState
@@ -28,6 +28,7 @@ async def hash_password(password: str, rounds: int) -> str:
     return hashed.decode()
 
 
+@retrying
 async def register(services: Services, ctx: CommandContext, command: RegisterUser) -> Outcome:
     """Self-registration (no actor) or an account made by an ORGANIZER or the CLI."""
     users.check_registration(command, ctx.actor)
@@ -77,6 +78,7 @@ async def authenticate(services: Services, email: str, password: str) -> Actor |
     return Actor(state.user_id, state.role)
 
 
+@retrying
 async def change_profile(
     services: Services,
     ctx: CommandContext,
@@ -94,6 +96,7 @@ async def change_profile(
     return Outcome(result.last_position)
 
 
+@retrying
 async def delete_user(services: Services, ctx: CommandContext, user_id: UUID) -> Outcome:
     """Soft delete; a team member leaves their team first (the last one out dissolves it)."""
     loaded = await services.repository.load(USERS, user_id)
@@ -118,6 +121,7 @@ async def delete_user(services: Services, ctx: CommandContext, user_id: UUID) ->
     return Outcome(result.last_position)
 
 
+@retrying
 async def erase_user(services: Services, ctx: CommandContext, user_id: UUID) -> Outcome:
     """Append UserErased, then destroy the key: the history stays and still verifies."""
     loaded = await services.repository.load(USERS, user_id)
@@ -129,6 +133,7 @@ async def erase_user(services: Services, ctx: CommandContext, user_id: UUID) -> 
     return Outcome(result.last_position)
 
 
+@retrying
 async def declare_conflict(
     services: Services, ctx: CommandContext, team_id: UUID, reason: str
 ) -> Outcome:

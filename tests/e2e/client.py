@@ -1,0 +1,108 @@
+"""A small client of the write API for end-to-end tests, written against API.md only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import httpx
+
+PASSWORD = "correct-horse-battery"
+
+
+def pdf_bytes(note: str = "rocket") -> bytes:
+    return (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n% " + note.encode() + b"\n%%EOF\n"
+    )
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: str
+    email: str
+    token: str
+    role: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass
+class Platform:
+    client: httpx.AsyncClient
+    database_url: str
+    run_id: str
+
+    def email(self, label: str) -> str:
+        return f"{label}-{self.run_id}-{uuid4().hex[:6]}@kazrockets.test"
+
+    async def call(
+        self, method: str, path: str, user: User | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        headers = {**kwargs.pop("headers", {}), **(user.auth if user else {})}
+        return await self.client.request(method, path, headers=headers, **kwargs)
+
+    async def login(self, email: str, password: str = PASSWORD) -> str:
+        answer = await self.client.post("/auth/login", json={"email": email, "password": password})
+        assert answer.status_code == 200, answer.text
+        token: str = answer.json()["access_token"]
+        return token
+
+    async def participant(self, label: str = "participant") -> User:
+        email = self.email(label)
+        answer = await self.client.post(
+            "/auth/register", json={"email": email, "password": PASSWORD, "name": label.title()}
+        )
+        assert answer.status_code == 201, answer.text
+        return User(answer.json()["user_id"], email, await self.login(email), "PARTICIPANT")
+
+    async def account(self, organizer: User, role: str, label: str = "") -> User:
+        email = self.email(label or role.lower())
+        body = {"email": email, "password": PASSWORD, "name": label or role.title(), "role": role}
+        answer = await self.call("POST", "/users", organizer, json=body)
+        assert answer.status_code == 201, answer.text
+        return User(answer.json()["user_id"], email, await self.login(email), role)
+
+    async def event(self, organizer: User, *, open_now: bool = True) -> str:
+        now = datetime.now(UTC)
+        start = now - timedelta(hours=1) if open_now else now + timedelta(days=1)
+        answer = await self.call(
+            "POST", "/events", organizer,
+            json={"title": f"Cup {self.run_id}", "start_date": start.isoformat(),
+                  "end_date": (start + timedelta(days=2)).isoformat()},
+        )  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        event_id: str = answer.json()["event_id"]
+        return event_id
+
+    async def close_event(self, organizer: User, event_id: str) -> None:
+        ended = datetime.now(UTC) - timedelta(seconds=1)
+        answer = await self.call(
+            "PATCH", f"/events/{event_id}", organizer, json={"end_date": ended.isoformat()}
+        )
+        assert answer.status_code == 200, answer.text
+
+    async def team(self, captain: User, name: str = "Falcons") -> str:
+        answer = await self.call("POST", "/teams", captain, json={"name": name})
+        assert answer.status_code == 201, answer.text
+        team_id: str = answer.json()["team_id"]
+        return team_id
+
+    async def submit(
+        self, member: User, team_id: str, event_id: str, content: bytes | None = None
+    ) -> httpx.Response:
+        return await self.call(
+            "POST", "/submissions", member,
+            files={"file": ("entry.pdf", content or pdf_bytes(), "application/pdf")},
+            data={"team_id": team_id, "event_id": event_id},
+        )  # fmt: skip
+
+    async def submission(self, member: User, team_id: str, event_id: str) -> str:
+        answer = await self.submit(member, team_id, event_id)
+        assert answer.status_code == 202, answer.text
+        submission_id: str = answer.json()["submission_id"]
+        return submission_id
