@@ -48,8 +48,8 @@ def _redact(url: str) -> str:
     if "@" not in rest:
         return url
     credentials, _, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}{sep}{user}:***@{host}"
+    user, has_password, _ = credentials.partition(":")
+    return f"{scheme}{sep}{user}{':***' if has_password else ''}@{host}"
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

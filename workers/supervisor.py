@@ -2,12 +2,14 @@
 
 Each child is ``kazrockets <command>`` in its own process; SIGTERM or Ctrl-C stops them all
 (SIGTERM first, SIGKILL after a grace period), and a child that dies is restarted with a
-back-off so that a crash in one part does not take the platform down.
+back-off so that a crash in one part does not take the platform down. Whatever happens to
+the parent, it stops its children before it exits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -20,42 +22,57 @@ log = logging.getLogger(__name__)
 GRACE_SECONDS = 10.0
 
 
-async def _spawn(command: Sequence[str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(sys.executable, "-m", "workers.cli", *command)
+class Child:
+    def __init__(self, command: Sequence[str]) -> None:
+        self.command = tuple(command)
+        self.name = " ".join(command)
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> asyncio.subprocess.Process:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "workers.cli", *self.command
+        )
+        log.info("started", extra={"child": self.name, "pid": self.process.pid})
+        return self.process
+
+    async def stop(self) -> None:
+        process = self.process
+        if process is None or process.returncode is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), GRACE_SECONDS)
+        except TimeoutError:
+            log.warning("did not stop in time; killing", extra={"child": self.name})
+            process.kill()
+            await process.wait()
+        log.info("stopped", extra={"child": self.name, "code": process.returncode})
 
 
-async def _keep_running(command: Sequence[str], stopping: asyncio.Event) -> None:
+async def _keep_running(child: Child, stopping: asyncio.Event) -> None:
     backoff = 1.0
     while not stopping.is_set():
-        process = await _spawn(command)
-        log.info("started", extra={"process": " ".join(command), "pid": process.pid})
+        process = await child.start()
         waiter = asyncio.ensure_future(process.wait())
         stopper = asyncio.ensure_future(stopping.wait())
         await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        if stopping.is_set():
-            stopper.cancel()
-            await _stop(process, waiter)
-            return
         stopper.cancel()
+        if stopping.is_set():
+            return
         log.error(
-            "process exited; restarting",
-            extra={"process": " ".join(command), "code": process.returncode, "in_s": backoff},
+            "exited; restarting",
+            extra={"child": child.name, "code": process.returncode, "in_s": backoff},
         )
         await sleep_or_stop(stopping, backoff)
         backoff = min(backoff * 2, 30.0)
 
 
-async def _stop(process: asyncio.subprocess.Process, waiter: asyncio.Future[int]) -> None:
-    if process.returncode is None:
-        process.send_signal(signal.SIGTERM)
-    try:
-        await asyncio.wait_for(waiter, GRACE_SECONDS)
-    except TimeoutError:
-        process.kill()
-        await waiter
-
-
 async def supervise(commands: Sequence[Sequence[str]]) -> None:
     stopping = stop_event()
-    await asyncio.gather(*(_keep_running(command, stopping) for command in commands))
-    log.info("all processes stopped")
+    children = [Child(command) for command in commands]
+    try:
+        await asyncio.gather(*(_keep_running(child, stopping) for child in children))
+    finally:
+        with contextlib.suppress(Exception):
+            await asyncio.gather(*(child.stop() for child in children))
+        log.info("all processes stopped")
