@@ -19,6 +19,8 @@ from uuid import UUID
 
 import msgspec
 
+from eventstore.records import RawEvent
+
 GENESIS = bytes(32)
 
 _encoder = msgspec.json.Encoder()
@@ -59,6 +61,24 @@ def canonical(
 
 def chain(prev_hash: bytes, canonical_bytes: bytes) -> bytes:
     return hashlib.sha256(prev_hash + canonical_bytes).digest()
+
+
+def expected_hash(event: RawEvent, prev_hash: bytes | None = None) -> bytes:
+    """The hash a stored event must have, recomputed from its columns."""
+    return chain(
+        event.prev_hash if prev_hash is None else prev_hash,
+        canonical(
+            event_id=event.event_id,
+            stream_id=event.stream_id,
+            stream_type=event.stream_type,
+            version=event.version,
+            event_type=event.type,
+            schema_version=event.schema_version,
+            recorded_at=event.recorded_at,
+            data=event.data,
+            metadata=event.metadata,
+        ),
+    )
 
 
 def events_digest(entries: list[tuple[int, bytes]]) -> bytes:

@@ -57,35 +57,30 @@ class AppendResult(msgspec.Struct, frozen=True):
         return max(self.positions.values())
 
 
-class RecordedEvent(msgspec.Struct, frozen=True, kw_only=True):
+class _Stored(msgspec.Struct, frozen=True, kw_only=True):
+    """The columns every stored event has, whatever form its body is read in."""
+
+    global_position: int
+    event_id: UUID
+    stream_id: str
+    stream_type: str
+    version: int
+    type: str
+    schema_version: int
+    recorded_at: datetime
+    prev_hash: bytes
+    hash: bytes
+
+
+class RecordedEvent(_Stored, frozen=True, kw_only=True):
     """An event as stored, with the current type (older schema versions upcast on read)."""
 
-    global_position: int
-    event_id: UUID
-    stream_id: str
-    stream_type: str
-    version: int
-    type: str
-    schema_version: int
     event: Event
     metadata: EventMetadata
-    recorded_at: datetime
-    prev_hash: bytes
-    hash: bytes
 
 
-class RawEvent(msgspec.Struct, frozen=True, kw_only=True):
+class RawEvent(_Stored, frozen=True, kw_only=True):
     """An event row exactly as stored: what the hash chain covers and what exports hold."""
 
-    global_position: int
-    event_id: UUID
-    stream_id: str
-    stream_type: str
-    version: int
-    type: str
-    schema_version: int
     data: str
     metadata: str
-    recorded_at: datetime
-    prev_hash: bytes
-    hash: bytes

@@ -14,7 +14,7 @@ import msgspec
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from eventstore.hashing import GENESIS, canonical, chain, seal_hash
+from eventstore.hashing import GENESIS, expected_hash, seal_hash
 from eventstore.records import RawEvent, stream_type_of
 from eventstore.store import COLUMNS, raw_event
 
@@ -103,21 +103,7 @@ class ChainVerifier:
             )
         if stream_type_of(event.stream_id) != event.stream_type:
             self._bad(position, f"{event.stream_id} has stream type {event.stream_type}")
-        recomputed = chain(
-            event.prev_hash,
-            canonical(
-                event_id=event.event_id,
-                stream_id=event.stream_id,
-                stream_type=event.stream_type,
-                version=event.version,
-                event_type=event.type,
-                schema_version=event.schema_version,
-                recorded_at=event.recorded_at,
-                data=event.data,
-                metadata=event.metadata,
-            ),
-        )
-        if recomputed != event.hash:
+        if expected_hash(event) != event.hash:
             self._bad(
                 position, f"{event.stream_id} v{event.version} content does not match its hash"
             )

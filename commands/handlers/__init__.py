@@ -9,9 +9,13 @@ from uuid import UUID
 
 import msgspec
 
+from commands.ports import CommandContext, Services
+from commands.repository import Aggregate
+from events.base import Event
 from eventstore.errors import ConcurrencyConflict
 
 T = TypeVar("T")
+S = TypeVar("S")
 P = ParamSpec("P")
 
 CONFLICT_RETRIES = 3
@@ -45,3 +49,16 @@ def retrying(handler: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
         return await retry_on_conflict(lambda: handler(*args, **kwargs))
 
     return run
+
+
+async def on_one_stream(
+    services: Services,
+    ctx: CommandContext,
+    aggregate: Aggregate[S],
+    entity_id: UUID,
+    decide: Callable[[S], list[Event]],
+) -> Outcome:
+    """The common shape of a command on one aggregate: load, decide, append."""
+    loaded = await services.repository.load(aggregate, entity_id)
+    result = await services.repository.save([loaded.append(decide(loaded.state))], ctx.metadata())
+    return Outcome(result.last_position, entity_id)

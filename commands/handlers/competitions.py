@@ -6,7 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from commands import competitions
-from commands.handlers import Outcome, retrying
+from commands.handlers import Outcome, on_one_stream, retrying
 from commands.ports import CommandContext, Services
 from commands.repository import EVENTS, SUBMISSIONS
 
@@ -20,12 +20,12 @@ async def create_event(
     start_date: datetime,
     end_date: datetime,
 ) -> Outcome:
-    loaded = await services.repository.load(EVENTS, event_id)
-    decided = competitions.decide_create(
-        loaded.state, ctx.who, event_id, title, start_date, end_date
-    )
-    result = await services.repository.save([loaded.append(decided)], ctx.metadata())
-    return Outcome(result.last_position, event_id)
+    return await on_one_stream(
+        services, ctx, EVENTS, event_id,
+        lambda state: competitions.decide_create(
+            state, ctx.who, event_id, title, start_date, end_date
+        ),
+    )  # fmt: skip
 
 
 @retrying
@@ -37,18 +37,18 @@ async def change_event(
     start_date: datetime | None,
     end_date: datetime | None,
 ) -> Outcome:
-    loaded = await services.repository.load(EVENTS, event_id)
-    decided = competitions.decide_change(loaded.state, ctx.who, title, start_date, end_date)
-    result = await services.repository.save([loaded.append(decided)], ctx.metadata())
-    return Outcome(result.last_position)
+    return await on_one_stream(
+        services, ctx, EVENTS, event_id,
+        lambda state: competitions.decide_change(state, ctx.who, title, start_date, end_date),
+    )  # fmt: skip
 
 
 @retrying
 async def delete_event(services: Services, ctx: CommandContext, event_id: UUID) -> Outcome:
-    loaded = await services.repository.load(EVENTS, event_id)
-    decided = competitions.decide_delete(loaded.state, ctx.who, reason="deleted")
-    result = await services.repository.save([loaded.append(decided)], ctx.metadata())
-    return Outcome(result.last_position)
+    return await on_one_stream(
+        services, ctx, EVENTS, event_id,
+        lambda state: competitions.decide_delete(state, ctx.who, reason="deleted"),
+    )  # fmt: skip
 
 
 @retrying

@@ -8,7 +8,7 @@ from typing import BinaryIO
 from uuid import UUID
 
 from commands import competitions, submissions
-from commands.handlers import Outcome, retry_on_conflict, retrying
+from commands.handlers import Outcome, on_one_stream, retry_on_conflict, retrying
 from commands.ports import CommandContext, Services
 from commands.repository import EVENTS, SUBMISSIONS, TEAMS, USERS
 from commands.submissions import UploadedFile
@@ -66,20 +66,20 @@ async def submit(
 
 @retrying
 async def approve(services: Services, ctx: CommandContext, submission_id: UUID) -> Outcome:
-    loaded = await services.repository.load(SUBMISSIONS, submission_id)
-    decided = submissions.decide_approve(loaded.state, ctx.who)
-    result = await services.repository.save([loaded.append(decided)], ctx.metadata())
-    return Outcome(result.last_position)
+    return await on_one_stream(
+        services, ctx, SUBMISSIONS, submission_id,
+        lambda state: submissions.decide_approve(state, ctx.who),
+    )  # fmt: skip
 
 
 @retrying
 async def reject(
     services: Services, ctx: CommandContext, submission_id: UUID, reason: str
 ) -> Outcome:
-    loaded = await services.repository.load(SUBMISSIONS, submission_id)
-    decided = submissions.decide_reject(loaded.state, ctx.who, reason)
-    result = await services.repository.save([loaded.append(decided)], ctx.metadata())
-    return Outcome(result.last_position)
+    return await on_one_stream(
+        services, ctx, SUBMISSIONS, submission_id,
+        lambda state: submissions.decide_reject(state, ctx.who, reason),
+    )  # fmt: skip
 
 
 @retrying
@@ -99,8 +99,8 @@ async def delete_submission(
 async def assign_judge(
     services: Services, ctx: CommandContext, submission_id: UUID, judge_id: UUID
 ) -> Outcome:
-    loaded = await services.repository.load(SUBMISSIONS, submission_id)
     judge = await services.repository.load(USERS, judge_id)
-    decided = submissions.decide_assign(loaded.state, judge.state, ctx.who)
-    result = await services.repository.save([loaded.append(decided)], ctx.metadata())
-    return Outcome(result.last_position)
+    return await on_one_stream(
+        services, ctx, SUBMISSIONS, submission_id,
+        lambda state: submissions.decide_assign(state, judge.state, ctx.who),
+    )  # fmt: skip

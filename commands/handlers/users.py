@@ -10,7 +10,7 @@ import bcrypt
 from commands import teams, users
 from commands.actors import Actor
 from commands.errors import Conflict, Invalid, NotFound
-from commands.handlers import Outcome, retrying
+from commands.handlers import Outcome, on_one_stream, retrying
 from commands.ports import CommandContext, Services
 from commands.repository import TEAMS, USERS
 from commands.users import RegisterUser, SealedProfile, UserState
@@ -137,13 +137,13 @@ async def erase_user(services: Services, ctx: CommandContext, user_id: UUID) -> 
 async def declare_conflict(
     services: Services, ctx: CommandContext, team_id: UUID, reason: str
 ) -> Outcome:
-    judge = await services.repository.load(USERS, ctx.who.user_id)
     team = await services.repository.load(TEAMS, team_id)
-    decided = users.decide_declare_conflict(
-        judge.state, ctx.who, team_id, team.state.exists, reason
-    )
-    result = await services.repository.save([judge.append(decided)], ctx.metadata())
-    return Outcome(result.last_position)
+    return await on_one_stream(
+        services, ctx, USERS, ctx.who.user_id,
+        lambda judge: users.decide_declare_conflict(
+            judge, ctx.who, team_id, team.state.exists, reason
+        ),
+    )  # fmt: skip
 
 
 def require_found(state: UserState) -> None:

@@ -20,7 +20,7 @@ def test_run_serves_then_stops_every_child_on_sigterm(database_url: str) -> None
         "KAZROCKETS_WRITE_API_PORT": str(PORT),
         "KAZROCKETS_S3_BUCKET": "kazrockets-test",
     }
-    parent = subprocess.Popen(  # noqa: S603 -- our own console script
+    parent = subprocess.Popen(
         [sys.executable, "-m", "workers.cli", "run"],
         env=env,
         stdout=subprocess.PIPE,

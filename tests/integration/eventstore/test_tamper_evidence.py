@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from uuid import uuid4
 
+import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import AsyncConnection
 from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 
-from eventstore.hashing import canonical, chain
+from eventstore.hashing import expected_hash
 from eventstore.records import NewEvent
 from eventstore.seal import seal_all
 from eventstore.store import COLUMNS, EventStore, raw_event
@@ -99,20 +100,8 @@ async def forge(conn: AsyncConnection, position: int) -> None:
     assert row is not None
     event = raw_event(row)
     forged_data = '{"type":"ThingNoted","note":"forged"}'
-    forged_hash = chain(
-        event.prev_hash,
-        canonical(
-            event_id=event.event_id,
-            stream_id=event.stream_id,
-            stream_type=event.stream_type,
-            version=event.version,
-            event_type="ThingNoted",
-            schema_version=event.schema_version,
-            recorded_at=event.recorded_at,
-            data=forged_data,
-            metadata=event.metadata,
-        ),
-    )
+    forged = msgspec.structs.replace(event, data=forged_data, type="ThingNoted")
+    forged_hash = expected_hash(forged)
     await conn.execute(
         "UPDATE eventstore.events SET data = %s, event_type = 'ThingNoted', hash = %s"
         " WHERE global_position = %s",
