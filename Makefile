@@ -11,13 +11,14 @@ BIN    := $(VENV)/bin
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
 
-$(BIN)/activate:
+$(BIN)/pip:
+	@rm -rf $(VENV)
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-pip >/dev/null && \
 	  $(PYTHON) -m venv $(VENV); }
 
-$(VENV)/.installed: pyproject.toml $(BIN)/activate
+$(VENV)/.installed: pyproject.toml $(BIN)/pip
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $@
