@@ -27,11 +27,12 @@ from eventstore.records import (
     stream_type_of,
 )
 
+# Binary parameters (%b): arrays of JSON text cost several times more to quote as text.
 APPEND = """
 SELECT event_id, global_position FROM eventstore.append_events(
-    %s::text[], %s::text[], %s::integer[], %s::uuid[], %s::integer[], %s::text[],
-    %s::integer[], %s::text[], %s::text[], %s::bytea[], %s::timestamptz,
-    %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
+    %b::text[], %b::text[], %b::integer[], %b::uuid[], %b::integer[], %b::text[],
+    %b::integer[], %b::text[], %b::text[], %b::bytea[], %b::timestamptz,
+    %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[])
 """
 
 COLUMNS = """global_position, event_id, stream_id, stream_type, version, event_type,
@@ -127,11 +128,15 @@ class EventStore:
         except psycopg.Error as error:
             translated = translate(error)
             if connection is None and isinstance(translated, ConcurrencyConflict | InvalidAppend):
-                # A retry racing its own first attempt loses on the stream version;
-                # if the first attempt stored the whole batch, the retry succeeded.
+                # A retried batch finds its streams moved on: if it is stored already, the
+                # retry succeeded and gets the first positions; partly stored is refused.
                 stored = await self._stored_positions(event_ids)
                 if len(stored) == len(event_ids):
                     return AppendResult(stored)
+                if stored:
+                    raise InvalidAppend(
+                        f"{len(stored)} of the {len(event_ids)} events of this batch are stored"
+                    ) from error
             raise translated from error
         return AppendResult({event_id: position for event_id, position in rows})
 
