@@ -7,11 +7,11 @@ from uuid import uuid4
 
 import psycopg
 
-from tests.e2e.client import Platform, User
+from tests.e2e.client import Platform
 
 
 async def test_correlation_id_travels_from_the_request_into_the_events(
-    platform: Platform, organizer: User
+    platform: Platform,
 ) -> None:
     correlation = str(uuid4())
     captain = await platform.participant()
