@@ -11,13 +11,20 @@ SESSION_OPTIONS = "-c idle_in_transaction_session_timeout=30000 -c application_n
 
 
 async def open_pool(
-    database_url: str, *, min_size: int = 2, max_size: int = 10, name: str = "kazrockets"
+    database_url: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    name: str = "kazrockets",
+    search_path: str | None = None,
 ) -> AsyncConnectionPool[AsyncConnection]:
+    """A pool of autocommit connections; ``search_path`` for code using unqualified names."""
+    options = SESSION_OPTIONS + (f" -c search_path={search_path}" if search_path else "")
     pool: AsyncConnectionPool[AsyncConnection] = AsyncConnectionPool(
         database_url,
         min_size=min_size,
         max_size=max_size,
-        kwargs={"autocommit": True, "options": SESSION_OPTIONS},
+        kwargs={"autocommit": True, "options": options},
         name=name,
         open=False,
     )

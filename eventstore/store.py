@@ -17,6 +17,7 @@ from events.base import EventMetadata
 from events.codec import EventCodec
 from eventstore.errors import ConcurrencyConflict, InvalidAppend, translate
 from eventstore.hashing import canonical
+from eventstore.notify import Notifier
 from eventstore.records import (
     AppendResult,
     NewEvent,
@@ -75,9 +76,15 @@ _metadata_decoder = msgspec.json.Decoder(EventMetadata)
 class EventStore:
     """Appends and reads events in PostgreSQL through one connection pool."""
 
-    def __init__(self, pool: AsyncConnectionPool[AsyncConnection], codec: EventCodec) -> None:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[AsyncConnection],
+        codec: EventCodec,
+        notifier: Notifier | None = None,
+    ) -> None:
         self._pool = pool
         self._codec = codec
+        self._notifier = notifier
 
     @property
     def codec(self) -> EventCodec:
@@ -138,6 +145,8 @@ class EventStore:
                         f"{len(stored)} of the {len(event_ids)} events of this batch are stored"
                     ) from error
             raise translated from error
+        if self._notifier is not None and connection is None:
+            self._notifier.poke()
         return AppendResult({event_id: position for event_id, position in rows})
 
     def _append_params(

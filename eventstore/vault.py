@@ -46,6 +46,10 @@ class Vault:
         # No cache: a key destroyed by another process must stop working here at once.
         self._pool = pool
 
+    async def key(self, user_id: UUID) -> bytes | None:
+        """The user's data key, or None once destroyed (or never made)."""
+        return await self._key(user_id)
+
     async def _key(self, user_id: UUID, *, create: bool = False) -> bytes | None:
         try:
             async with self._pool.connection() as conn:
@@ -68,14 +72,7 @@ class Vault:
         """The plaintext, or ERASED once the user's key is destroyed."""
         if not token.startswith(PREFIX):
             return token
-        key = await self._key(user_id)
-        if key is None:
-            return ERASED
-        raw = base64.b64decode(token.removeprefix(PREFIX))
-        try:
-            return AESGCM(key).decrypt(raw[:12], raw[12:], user_id.bytes).decode()
-        except InvalidTag:
-            return ERASED
+        return open_with(await self._key(user_id), user_id, token)
 
     async def destroy(self, user_id: UUID) -> None:
         try:
@@ -83,3 +80,16 @@ class Vault:
                 await conn.execute(DESTROY_KEY, (user_id,))
         except psycopg.Error as error:
             raise translate(error) from error
+
+
+def open_with(key: bytes | None, user_id: UUID, token: str) -> str:
+    """Decrypt with a key already at hand; ERASED when there is none or it does not fit."""
+    if not token.startswith(PREFIX):
+        return token
+    if key is None:
+        return ERASED
+    raw = base64.b64decode(token.removeprefix(PREFIX))
+    try:
+        return AESGCM(key).decrypt(raw[:12], raw[12:], user_id.bytes).decode()
+    except InvalidTag:
+        return ERASED

@@ -9,7 +9,7 @@ from workers.settings import Settings, load_settings
 from write_api import tokens
 from write_api.app import WriteApiConfig, create_app
 
-MIGRATED_PACKAGES = ("eventstore", "write_api")
+MIGRATED_PACKAGES = ("eventstore", "write_api", "projections")
 
 
 def write_api_config(settings: Settings) -> WriteApiConfig:

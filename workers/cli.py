@@ -14,6 +14,7 @@ from commands.users import ACCOUNT_ROLES
 from eventstore.migrate import migrate
 from eventstore.pool import open_pool
 from eventstore.verify import verify
+from workers import fanout
 from workers.accounts import create_user
 from workers.apps import MIGRATED_PACKAGES
 from workers.logs import setup_logging
@@ -25,7 +26,12 @@ from workers.supervisor import supervise
 log = logging.getLogger("kazrockets")
 
 # What `kazrockets run` starts, each as its own child process.
-PLATFORM_PROCESSES: tuple[tuple[str, ...], ...] = (("write-api",), ("sealer",))
+PLATFORM_PROCESSES: tuple[tuple[str, ...], ...] = (
+    ("write-api",),
+    ("sealer",),
+    ("relay",),
+    ("projector",),
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="create or upgrade the database schema")
     sub.add_parser("sealer", help="seal the global log periodically (one process)")
     sub.add_parser("write-api", help="serve the write API (KAZROCKETS_WRITE_API_HOST/PORT)")
+    sub.add_parser(
+        "relay", help="publish committed events to RabbitMQ (one active, others stand by)"
+    )
+    projector = sub.add_parser("projector", help="keep the read tables current")
+    projector.add_argument("name", nargs="?", default="tables", choices=["tables"])
+    replay = sub.add_parser("replay", help="rebuild the read tables from the event store")
+    replay.add_argument("--projection", default="tables", choices=["tables"])
     create = sub.add_parser("create-user", help="create an account of any role")
     create.add_argument("--email", required=True)
     create.add_argument("--password", required=True)
@@ -90,6 +103,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settings.write_api_port,
                 settings.api_workers,
             )
+        case "relay":
+            asyncio.run(fanout.run_relay(settings))
+            return 0
+        case "projector":
+            asyncio.run(fanout.run_projector(settings))
+            return 0
+        case "replay":
+            asyncio.run(fanout.run_replay(settings))
+            return 0
         case "create-user":
             return asyncio.run(
                 create_user(settings, args.email, args.password, args.name, args.role)

@@ -34,6 +34,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     read_api_port: int = 8001
     db_pool_size: int = 10
     seal_interval_seconds: float = 2.0
+    projector_partitions: int = 4
     log_level: str = "INFO"
 
     def __repr__(self) -> str:  # never print secrets

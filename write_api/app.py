@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from commands.ports import Services
 from commands.repository import Repository
 from events.catalog import domain_codec
+from eventstore.notify import Notifier
 from eventstore.pool import open_pool
 from eventstore.store import EventStore
 from eventstore.vault import Vault
@@ -72,7 +73,7 @@ def _lifespan(config: WriteApiConfig) -> Any:
             redis, config.login_attempts, config.login_window_seconds
         )
         app.state.services = Services(
-            repository=Repository(EventStore(pool, domain_codec())),
+            repository=Repository(EventStore(pool, domain_codec(), Notifier(pool))),
             vault=Vault(pool),
             files=files,
             email_hash_key=config.email_hash_key,

@@ -1,0 +1,56 @@
+"""Entry points of the fan-out processes: relay, projector, replay."""
+
+from __future__ import annotations
+
+import logging
+
+from events.catalog import domain_codec
+from eventstore.pool import open_pool
+from eventstore.store import EventStore
+from eventstore.vault import Vault
+from workers import projector
+from workers.lifecycle import stop_event
+from workers.relay import Relay
+from workers.replay import LIVE, Replayer
+from workers.settings import Settings
+from workers.tables import TableWriter
+
+log = logging.getLogger(__name__)
+
+
+async def run_relay(settings: Settings) -> None:
+    stopping = stop_event()
+    pool = await open_pool(settings.database_url, min_size=1, max_size=4, name="relay")
+    try:
+        store = EventStore(pool, domain_codec())
+        relay = Relay(
+            store, pool, settings.database_url, settings.rabbitmq_url, settings.projector_partitions
+        )
+        await relay.run(stopping)
+    finally:
+        await pool.close()
+        log.info("relay stopped")
+
+
+async def run_projector(settings: Settings) -> None:
+    stopping = stop_event()
+    pool = await open_pool(
+        settings.database_url, min_size=2, max_size=settings.projector_partitions + 2,
+        name="projector", search_path=LIVE,
+    )  # fmt: skip
+    try:
+        store = EventStore(pool, domain_codec())
+        tables = projector.TablesProjector(pool, store, TableWriter(Vault(pool)))
+        await projector.run(tables, settings.rabbitmq_url, settings.projector_partitions, stopping)
+    finally:
+        await pool.close()
+
+
+async def run_replay(settings: Settings) -> int:
+    pool = await open_pool(settings.database_url, min_size=2, max_size=4, name="replay")
+    try:
+        store = EventStore(pool, domain_codec())
+        replayer = Replayer(pool, store, TableWriter(Vault(pool)), settings.projector_partitions)
+        return await replayer.run()
+    finally:
+        await pool.close()

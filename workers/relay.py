@@ -1,0 +1,212 @@
+"""The outbox relay: publishes every committed event, in safe order, with publisher confirms.
+
+The event table itself is the outbox: the relay tails it below the safe position limit (see
+eventstore/migrations/0001_event_store.sql), so an event is published only once committed,
+and its checkpoint (eventstore.subscriptions) advances only after the broker confirmed the
+whole batch. Killed at any instant it resumes from the checkpoint; the events of a batch that
+was not confirmed are published again (projectors absorb duplicates).
+
+Only one relay publishes: it holds a PostgreSQL session advisory lock while it works, and a
+standby waits for that lock, taking over when the active relay's session ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from uuid import UUID
+
+import aio_pika
+import msgspec
+from aio_pika.abc import AbstractExchange, AbstractRobustConnection
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from eventstore.notify import CHANNEL
+from eventstore.records import RawEvent
+from eventstore.store import EventStore
+from workers import topology
+from workers.lifecycle import sleep_or_stop
+
+log = logging.getLogger(__name__)
+
+RELAY_LOCK = 0x6B72726C6179  # arbitrary advisory lock id: "krrlay"
+SUBSCRIPTION = "relay"
+POLL_SECONDS = 1.0
+
+READ_CHECKPOINT = """
+INSERT INTO eventstore.subscriptions (name) VALUES (%s) ON CONFLICT (name) DO NOTHING;
+"""
+CHECKPOINT = "SELECT position FROM eventstore.subscriptions WHERE name = %s"
+ADVANCE = """
+UPDATE eventstore.subscriptions SET position = %s, updated_at = now()
+WHERE name = %s AND position < %s
+"""
+
+
+class EventMessage(msgspec.Struct, frozen=True):
+    """An event as it travels: the audit shape of API.md, data and metadata as stored."""
+
+    global_position: int
+    event_id: UUID
+    stream_id: str
+    stream_type: str
+    version: int
+    type: str
+    schema_version: int
+    data: msgspec.Raw
+    metadata: msgspec.Raw
+    recorded_at: str
+    hash: str
+    prev_hash: str
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def to_message(event: RawEvent, partitions: int) -> tuple[str, aio_pika.Message]:
+    body = EventMessage(
+        global_position=event.global_position,
+        event_id=event.event_id,
+        stream_id=event.stream_id,
+        stream_type=event.stream_type,
+        version=event.version,
+        type=event.type,
+        schema_version=event.schema_version,
+        data=msgspec.Raw(event.data.encode()),
+        metadata=msgspec.Raw(event.metadata.encode()),
+        recorded_at=event.recorded_at.isoformat(),
+        hash=event.hash.hex(),
+        prev_hash=event.prev_hash.hex(),
+    )
+    correlation = msgspec.json.decode(event.metadata).get("correlation_id")
+    message = aio_pika.Message(
+        _encoder.encode(body),
+        message_id=str(event.event_id),
+        correlation_id=correlation,
+        type=event.type,
+        content_type="application/json",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        headers={
+            "position": event.global_position,
+            "stream_id": event.stream_id,
+            "version": event.version,
+            "partition": topology.partition_of(event.stream_id, partitions),
+        },
+    )
+    return topology.routing_key(event.stream_type, event.type), message
+
+
+def tick(position: int, partition: int) -> aio_pika.Message:
+    """Tells a partition's consumer: every event up to ``position`` was published before me."""
+    return aio_pika.Message(
+        b"{}",
+        type="tick",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        headers={"position": position, "partition": partition, "tick": True},
+    )
+
+
+class Relay:
+    def __init__(
+        self,
+        store: EventStore,
+        pool: AsyncConnectionPool[AsyncConnection],
+        database_url: str,
+        rabbitmq_url: str,
+        partitions: int,
+        batch_size: int = 1000,
+    ) -> None:
+        self._store = store
+        self._pool = pool
+        self._database_url = database_url
+        self._rabbitmq_url = rabbitmq_url
+        self._partitions = partitions
+        self._batch_size = batch_size
+        self.published = 0
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        async with await AsyncConnection.connect(self._database_url, autocommit=True) as lock:
+            while not stopping.is_set():
+                got = await (
+                    await lock.execute("SELECT pg_try_advisory_lock(%s)", (RELAY_LOCK,))
+                ).fetchone()
+                if got is not None and got[0]:
+                    break
+                log.info("standing by: another relay is active")
+                await sleep_or_stop(stopping, 2.0)
+            if stopping.is_set():
+                return
+            log.info("relay active")
+            await self._serve(stopping)
+
+    async def _serve(self, stopping: asyncio.Event) -> None:
+        listener = await AsyncConnection.connect(self._database_url, autocommit=True)
+        await listener.execute(f"LISTEN {CHANNEL}")
+        connection: AbstractRobustConnection = await aio_pika.connect_robust(self._rabbitmq_url)
+        try:
+            channel = await connection.channel(publisher_confirms=True)
+            await topology.declare_all(channel, self._partitions)
+            exchange = await channel.get_exchange(topology.EVENTS_EXCHANGE)
+            partitions = await channel.get_exchange(topology.PARTITIONS_EXCHANGE)
+            async with self._pool.connection() as conn:
+                await conn.execute(READ_CHECKPOINT, (SUBSCRIPTION,))
+            while not stopping.is_set():
+                try:
+                    sent = await self.publish_batch(exchange, partitions)
+                except (TimeoutError, aio_pika.exceptions.AMQPError, ConnectionError) as error:
+                    log.warning("publishing failed; retrying", extra={"error": repr(error)})
+                    await sleep_or_stop(stopping, 1.0)
+                    continue
+                if sent < self._batch_size:
+                    await self._wait(listener, stopping)
+        finally:
+            await listener.close()
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    async def _wait(self, listener: AsyncConnection, stopping: asyncio.Event) -> None:
+        """Until a NOTIFY arrives, the poll interval passes, or we are asked to stop."""
+        waiter = asyncio.ensure_future(self._next_notify(listener))
+        stopper = asyncio.ensure_future(stopping.wait())
+        await asyncio.wait(
+            {waiter, stopper}, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in (waiter, stopper):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    @staticmethod
+    async def _next_notify(listener: AsyncConnection) -> None:
+        async for _ in listener.notifies(stop_after=1):
+            return
+
+    async def _checkpoint(self) -> int:
+        async with self._pool.connection() as conn:
+            row = await (await conn.execute(CHECKPOINT, (SUBSCRIPTION,))).fetchone()
+        return 0 if row is None else int(row[0])
+
+    async def publish_batch(self, exchange: AbstractExchange, partitions: AbstractExchange) -> int:
+        """Publish the next batch with confirms in flight together; then move the checkpoint."""
+        after = await self._checkpoint()
+        events = await self._store.read_all_raw(after, self._batch_size)
+        if not events:
+            return 0
+        messages = [to_message(event, self._partitions) for event in events]
+        await asyncio.gather(*(exchange.publish(m, routing_key=key) for key, m in messages))
+        last = events[-1].global_position
+        await self._tick(partitions, last)
+        async with self._pool.connection() as conn:
+            await conn.execute(ADVANCE, (last, SUBSCRIPTION, last))
+        self.published += len(events)
+        return len(events)
+
+    async def _tick(self, partitions: AbstractExchange, position: int) -> None:
+        await asyncio.gather(
+            *(
+                partitions.publish(tick(position, k), routing_key="")
+                for k in range(self._partitions)
+            )
+        )
