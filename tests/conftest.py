@@ -21,7 +21,9 @@ TEST_DATABASE_URL = os.environ.get(
 
 RESET = """
 TRUNCATE eventstore.events, eventstore.streams, eventstore.unique_claims, eventstore.seals,
-    eventstore.personal_keys, write_api.idempotency
+    eventstore.personal_keys, eventstore.subscriptions, write_api.idempotency,
+    read.app_user, read.team, read.team_member, read.competitive_event, read.submission,
+    read.evaluation, read.judge_assignment, read.stream_versions, read.partition_positions
 """
 
 

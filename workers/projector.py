@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 ATTEMPTS = 5
 REPLAY_LOCK = 0x6B727265706C  # held exclusively by `kazrockets replay` while it swaps schemas
 
+LOCKS = """
+SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock(hashtextextended(%s, 0))
+"""
 ADVANCE_PARTITION = """
 INSERT INTO partition_positions (projection, partition, position, updated_at)
 VALUES (%s, %s, %s, now())
@@ -82,7 +85,9 @@ class TablesProjector:
     async def apply(self, recorded: RecordedEvent, partition: int | None) -> bool:
         """Apply one event exactly once; False when it was applied before."""
         async with self._pool.connection() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (REPLAY_LOCK,))
+            # Shared: a replay's swap waits for us. Per stream: two consumers of one partition
+            # overlapping during a hand-over still apply a stream's events one at a time.
+            await conn.execute(LOCKS, (REPLAY_LOCK, recorded.stream_id))
             seen = await self._writer.applied_version(conn, tables.NAME, recorded.stream_id)
             if recorded.version <= seen:
                 return False

@@ -1,0 +1,112 @@
+"""Fan-out fixtures: a RabbitMQ virtual host of the tests' own, the relay and the projector
+running in the test's event loop against the real PostgreSQL, RabbitMQ and S3 server."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from uuid import uuid4
+
+import pytest
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from commands.ports import Services
+from commands.repository import Repository
+from events.catalog import domain_codec
+from eventstore.notify import Notifier
+from eventstore.pool import open_pool
+from eventstore.store import EventStore
+from eventstore.vault import Vault
+from workers import projector
+from workers.relay import Relay
+from workers.replay import LIVE
+from workers.tables import TableWriter
+from write_api.files import S3FileStore
+
+VHOST = "kazrockets_test"
+PARTITIONS = 3
+RABBITMQ_URL = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(  # noqa: S603 -- the broker's own admin tool, fixed arguments
+        ["/usr/sbin/rabbitmqctl", "-q", *args], check=False, capture_output=True, timeout=60
+    )
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    """A fresh virtual host per test session: no queue of an earlier run is left over."""
+    rabbitmqctl("delete_vhost", VHOST)
+    rabbitmqctl("add_vhost", VHOST)
+    rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
+    return RABBITMQ_URL
+
+
+@dataclass
+class Fanout:
+    store: EventStore
+    pool: AsyncConnectionPool[AsyncConnection]
+    read_pool: AsyncConnectionPool[AsyncConnection]
+    services: Services
+    relay: Relay
+    tables: projector.TablesProjector
+    rabbitmq_url: str
+
+    async def watermark(self) -> int:
+        async with self.read_pool.connection() as conn:
+            row = await (
+                await conn.execute(
+                    "SELECT count(*), coalesce(min(position), 0) FROM partition_positions"
+                    " WHERE projection = 'tables'"
+                )
+            ).fetchone()
+        assert row is not None
+        return int(row[1]) if row[0] == PARTITIONS else 0
+
+    async def caught_up(self, seconds: float = 30.0) -> None:
+        """Wait until the read tables reflect every committed event."""
+        head = await self.store.safe_head_position()
+        deadline = time.monotonic() + seconds
+        while await self.watermark() < head:
+            assert time.monotonic() < deadline, "the projector did not catch up"
+            await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def read_pool(database_url: str) -> AsyncIterator[AsyncConnectionPool[AsyncConnection]]:
+    pool = await open_pool(database_url, min_size=1, max_size=6, name="read", search_path=LIVE)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def fanout(
+    pool: AsyncConnectionPool[AsyncConnection],
+    read_pool: AsyncConnectionPool[AsyncConnection],
+    database_url: str,
+    rabbitmq_url: str,
+    clean_db: None,
+) -> AsyncIterator[Fanout]:
+    """Relay and projector running as tasks; the read tables start empty."""
+    store = EventStore(pool, domain_codec(), Notifier(pool))
+    files = S3FileStore("http://127.0.0.1:9000", "kazrockets-test", "us-east-1", "test", "test")
+    await asyncio.to_thread(files.ensure_bucket)
+    services = Services(
+        repository=Repository(store), vault=Vault(pool), files=files,
+        email_hash_key=uuid4().bytes, bcrypt_rounds=4,
+    )  # fmt: skip
+    relay = Relay(store, pool, database_url, rabbitmq_url, PARTITIONS, batch_size=200)
+    tables = projector.TablesProjector(read_pool, store, TableWriter(Vault(pool)))
+    stopping = asyncio.Event()
+    tasks = [
+        asyncio.create_task(relay.run(stopping)),
+        asyncio.create_task(projector.run(tables, rabbitmq_url, PARTITIONS, stopping)),
+    ]
+    yield Fanout(store, pool, read_pool, services, relay, tables, rabbitmq_url)
+    stopping.set()
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
