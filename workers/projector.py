@@ -29,6 +29,7 @@ from workers.tables import TableWriter
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 5
+BATCH = 200
 REPLAY_LOCK = 0x6B727265706C  # held exclusively by `kazrockets replay` while it swaps schemas
 
 LOCKS = """
@@ -85,50 +86,62 @@ class TablesProjector:
     async def apply(self, recorded: RecordedEvent, partition: int | None) -> bool:
         """Apply one event exactly once; False when it was applied before."""
         async with self._pool.connection() as conn, conn.transaction():
-            # Shared: a replay's swap waits for us. Per stream: two consumers of one partition
-            # overlapping during a hand-over still apply a stream's events one at a time.
-            await conn.execute(LOCKS, (REPLAY_LOCK, recorded.stream_id))
-            seen = await self._writer.applied_version(conn, tables.NAME, recorded.stream_id)
-            if recorded.version <= seen:
-                return False
-            if recorded.version > seen + 1:
-                missed = await self._store.read_stream(
-                    recorded.stream_id, after_version=seen, up_to_version=recorded.version - 1
-                )
-                log.warning(
-                    "filling a gap", extra={"stream_id": recorded.stream_id, "events": len(missed)}
-                )
-                for earlier in missed:
-                    await self._writer.apply(conn, earlier)
-            await self._writer.apply(conn, recorded)
-            await self._writer.record_version(
-                conn, tables.NAME, recorded.stream_id, recorded.version
-            )
+            applied = await self._apply_in(conn, recorded)
             if partition is not None:
-                await conn.execute(
-                    ADVANCE_PARTITION, (tables.NAME, partition, recorded.global_position)
-                )
+                position = recorded.global_position
+                await conn.execute(ADVANCE_PARTITION, (tables.NAME, partition, position))
+        return applied
+
+    async def _apply_in(self, conn: AsyncConnection, recorded: RecordedEvent) -> bool:
+        # Shared: a replay's swap waits for us. Per stream: two consumers of one partition
+        # overlapping during a hand-over still apply a stream's events one at a time.
+        await conn.execute(LOCKS, (REPLAY_LOCK, recorded.stream_id))
+        seen = await self._writer.applied_version(conn, tables.NAME, recorded.stream_id)
+        if recorded.version <= seen:
+            return False
+        if recorded.version > seen + 1:
+            missed = await self._store.read_stream(
+                recorded.stream_id, after_version=seen, up_to_version=recorded.version - 1
+            )
+            log.warning(
+                "filling a gap", extra={"stream_id": recorded.stream_id, "events": len(missed)}
+            )
+            for earlier in missed:
+                await self._writer.apply(conn, earlier)
+        await self._writer.apply(conn, recorded)
+        await self._writer.record_version(conn, tables.NAME, recorded.stream_id, recorded.version)
         self.applied += 1
         return True
 
-    async def advance(self, partition: int, position: int) -> None:
-        async with self._pool.connection() as conn:
+    async def handle(self, batch: list[AbstractIncomingMessage]) -> None:
+        """Apply a run of one partition's messages in one transaction, ticks included."""
+        partition, position = -1, 0
+        async with self._pool.connection() as conn, conn.transaction():
+            for message in batch:
+                headers: dict[str, Any] = dict(message.headers or {})
+                partition = int(headers["partition"])
+                position = max(position, int(headers["position"]))
+                if not headers.get("tick"):
+                    event = self._store.decode(_decoder.decode(message.body).raw())
+                    await self._apply_in(conn, event)
             await conn.execute(ADVANCE_PARTITION, (tables.NAME, partition, position))
 
-    async def handle(self, message: AbstractIncomingMessage) -> None:
-        headers: dict[str, Any] = dict(message.headers or {})
-        partition = int(headers["partition"])
-        if headers.get("tick"):
-            await self.advance(partition, int(headers["position"]))
-            return
-        recorded = self._store.decode(_decoder.decode(message.body).raw())
-        await self.apply(recorded, partition)
-
     async def consume(self, queue: AbstractQueue, dead: aio_pika.abc.AbstractExchange) -> None:
-        """One partition, one message at a time, in queue order."""
-        async with queue.iterator() as messages:
-            async for message in messages:
-                await self._process(message, queue.name, dead)
+        """One partition in queue order: whatever has arrived is applied together."""
+        inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        await queue.consume(inbox.put)
+        while True:
+            batch = [await inbox.get()]
+            while not inbox.empty() and len(batch) < BATCH:
+                batch.append(inbox.get_nowait())
+            try:
+                await self.handle(batch)
+            except Exception:
+                for message in batch:
+                    await self._process(message, queue.name, dead)
+                continue
+            for message in batch:
+                await message.ack()
 
     async def _process(
         self, message: AbstractIncomingMessage, queue: str, dead: aio_pika.abc.AbstractExchange
@@ -136,7 +149,7 @@ class TablesProjector:
         error: Exception | None = None
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                await self.handle(message)
+                await self.handle([message])
             except Exception as failure:
                 error = failure
                 log.warning(

@@ -23,6 +23,17 @@ async def replayed(fanout: Fanout) -> dict[str, list[tuple[object, ...]]]:
     return await snapshot(fanout.read_pool)
 
 
+def differences(
+    incremental: dict[str, list[tuple[object, ...]]], rebuilt: dict[str, list[tuple[object, ...]]]
+) -> str:
+    lines = []
+    for table, rows in incremental.items():
+        for row in set(rows) ^ set(rebuilt[table]):
+            side = "incremental" if row in rows else "replay"
+            lines.append(f"{table} only in {side}: {row}")
+    return "\n".join(lines)
+
+
 @settings(
     max_examples=6,
     deadline=None,
@@ -41,7 +52,7 @@ async def test_incremental_projection_equals_a_full_replay(
     incremental = await snapshot(fanout.read_pool)
     rebuilt = await replayed(fanout)
 
-    assert rebuilt == incremental
+    assert rebuilt == incremental, differences(incremental, rebuilt)
     assert len(incremental["app_user"]) == 1 + len(world.participants) + len(world.judges)
 
 
