@@ -144,4 +144,5 @@ def create_app(config: WriteApiConfig) -> Litestar:
         ),
         request_max_body_size=config.max_upload_bytes + 1024 * 1024,
         debug=False,
+        logging_config=None,  # keep the process's JSON logging (workers/logs.py)
     )

@@ -10,6 +10,8 @@ The request body is hashed as it streams by, never buffered.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets
 from typing import Any, cast
 
 import msgspec
@@ -22,6 +24,9 @@ from write_api import tokens
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_KEY_LENGTH = 200
+# Login appends nothing, so there is nothing to replay, and its answer is a bearer token that
+# must not be kept in the database: the key is ignored there.
+NOT_KEPT = frozenset({"/auth/login"})
 
 CLAIM = """
 INSERT INTO write_api.idempotency (caller, key) VALUES (%s, %s)
@@ -36,7 +41,8 @@ UPDATE write_api.idempotency SET request_hash = %s, status = %s, headers = %s, b
 WHERE caller = %s AND key = %s
 """
 RELEASE = "DELETE FROM write_api.idempotency WHERE caller = %s AND key = %s"
-# Answers are kept for a day; a sweep runs with a small share of new claims.
+# Answers are kept for a day; one claim in SWEEP_ONE_IN also sweeps the older ones away.
+SWEEP_ONE_IN = 200
 SWEEP = "DELETE FROM write_api.idempotency WHERE created_at < now() - interval '1 day'"
 
 KEPT_HEADERS = frozenset({b"content-type", b"x-event-position", b"location"})
@@ -47,6 +53,11 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return bytes(value).decode("latin-1")
     return None
+
+
+def _fingerprint_key(config: tokens.TokenConfig) -> bytes:
+    """A key for request fingerprints, derived from the server secret for this one use."""
+    return hashlib.sha256(b"kazrockets idempotency fingerprint\0" + config.secret.encode()).digest()
 
 
 def _problem(status: int, detail: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -68,7 +79,9 @@ class IdempotencyMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         is_http = scope["type"] == ScopeType.HTTP
         key = _header(scope, b"idempotency-key") if is_http else None
-        if key is None or cast(dict[str, Any], scope).get("method") not in UNSAFE:
+        raw = cast(dict[str, Any], scope)
+        path = str(raw.get("path", "")).rstrip("/")
+        if key is None or raw.get("method") not in UNSAFE or path in NOT_KEPT:
             await self.app(scope, receive, send)
             return
         if not key or len(key) > MAX_KEY_LENGTH:
@@ -79,10 +92,13 @@ class IdempotencyMiddleware:
         state = scope["litestar_app"].state
         pool: AsyncConnectionPool[AsyncConnection] = state.pool
         caller = self._caller(scope, state.token_config)
-        raw = cast(dict[str, Any], scope)
         request_line = f"{raw['method']} {raw['path']}?{raw.get('query_string', b'')!r}\n"
-        digest = hashlib.sha256(request_line.encode())
+        # Keyed, because bodies hold passwords: a plain SHA-256 kept in the table would let
+        # whoever reads it test password guesses at hash speed instead of bcrypt's.
+        digest = hmac.new(_fingerprint_key(state.token_config), request_line.encode(), "sha256")
         async with pool.connection() as conn:
+            if secrets.randbelow(SWEEP_ONE_IN) == 0:
+                await conn.execute(SWEEP)
             claimed = await (await conn.execute(CLAIM, (caller, key))).fetchone()
             stored = (
                 None if claimed else await (await conn.execute(FETCH, (caller, key))).fetchone()

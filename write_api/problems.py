@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 import msgspec
@@ -113,6 +114,15 @@ def _validation_fields(error: ValidationException) -> list[InvalidField]:
     return fields
 
 
+def _reading_request(error: Exception) -> bool:
+    """Whether error escaped litestar while it read the request into the handler's arguments.
+
+    Its decoders raise UnicodeDecodeError for invalid UTF-8 and RecursionError for deeply
+    nested JSON instead of a 400; raised anywhere else, those errors are bugs and stay 500s.
+    """
+    return any(frame.name == "to_kwargs" for frame in traceback.extract_tb(error.__traceback__))
+
+
 def handle(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
     """Map every error the app can raise to a problem document."""
     match error:
@@ -129,12 +139,20 @@ def handle(request: Request[Any, Any, Any], error: Exception) -> Response[Proble
         case HTTPException():
             status = error.status_code
             return problem(status, str(error.detail), headers=error.headers)
+        case UnicodeDecodeError() if _reading_request(error):
+            return problem(400, "the request is not valid UTF-8")
+        case RecursionError() if _reading_request(error):
+            return problem(400, "the request body is nested too deeply")
     log.exception("unhandled error", exc_info=error)
     return problem(500, "an unexpected error happened; it has been logged")
 
 
 def responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """OpenAPI entries for the problem answers a route can give."""
+    """OpenAPI entries for the problem answers a route can give.
+
+    Always 400 too, for a request that cannot be read (malformed JSON or multipart): litestar
+    would otherwise document its own `{status_code, detail}` JSON, not the problem we send.
+    """
     return {
         status: ResponseSpec(
             data_container=Problem,
@@ -142,7 +160,7 @@ def responses(*statuses: int) -> dict[int, ResponseSpec]:
             media_type=PROBLEM_JSON,
             generate_examples=False,
         )
-        for status in statuses
+        for status in sorted({400, *statuses})
     }
 
 

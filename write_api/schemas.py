@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -35,11 +35,14 @@ class LoginBody(Body, frozen=True):
     password: Annotated[str, msgspec.Meta(max_length=1000)]
 
 
+AccountRole = Literal["PARTICIPANT", "ORGANIZER", "JUDGE", "AUDITOR"]
+
+
 class CreateUserBody(Body, frozen=True):
     email: Email
     password: Password
     name: Name
-    role: Role
+    role: AccountRole
 
 
 class ProfileBody(Body, frozen=True):

@@ -8,6 +8,8 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
+import psycopg
+from redis.asyncio import Redis
 
 PASSWORD = "correct-horse-battery"
 
@@ -106,3 +108,44 @@ class Platform:
         assert answer.status_code == 202, answer.text
         submission_id: str = answer.json()["submission_id"]
         return submission_id
+
+
+# Helpers for the security, idempotency and schema tests: they look behind the HTTP API at
+# the throttle counters in Redis and at the event store, which API.md does not expose.
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+LOGIN_THROTTLE_KEYS = "kazrockets:throttle:login:*"
+ADDRESS_THROTTLE_KEYS = "kazrockets:throttle:login:ip:*"
+
+
+async def forget_login_failures(pattern: str = LOGIN_THROTTLE_KEYS) -> int:
+    """Delete the login throttle counters matching pattern; how many were deleted."""
+    redis: Redis = Redis.from_url(REDIS_URL)
+    try:
+        keys = [key async for key in redis.scan_iter(match=pattern, count=500)]
+        return int(await redis.delete(*keys)) if keys else 0
+    finally:
+        await redis.aclose()
+
+
+async def query(database_url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Rows of one parameterised query against the end-to-end database."""
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        cursor = await conn.execute(sql, params)
+        return await cursor.fetchall()
+
+
+def assert_problem(answer: httpx.Response, status: int | None = None) -> dict[str, Any]:
+    """The answer is an RFC 9457 problem (of that status, if given); its document."""
+    assert answer.headers.get("content-type", "").startswith("application/problem+json"), (
+        answer.status_code,
+        answer.headers.get("content-type"),
+        answer.text[:500],
+    )
+    document: dict[str, Any] = answer.json()
+    assert document["status"] == answer.status_code, document
+    assert isinstance(document["title"], str) and document["title"], document
+    assert isinstance(document["detail"], str) and document["detail"], document
+    if status is not None:
+        assert answer.status_code == status, (answer.status_code, document)
+    return document

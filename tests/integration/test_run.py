@@ -10,6 +10,8 @@ import time
 
 import httpx
 
+from workers.cli import PLATFORM_PROCESSES
+
 PORT = 18100
 
 
@@ -44,7 +46,7 @@ def test_run_serves_then_stops_every_child_on_sigterm(database_url: str) -> None
             parent.kill()
     assert parent.returncode == 0
     assert '"message":"all processes stopped"' in output
-    assert output.count('"message":"stopped"') == 2  # the write API and the sealer
+    assert output.count('"message":"stopped"') == len(PLATFORM_PROCESSES)
     try:
         httpx.get(f"http://127.0.0.1:{PORT}/health", timeout=1)
         still_serving = True

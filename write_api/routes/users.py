@@ -6,6 +6,7 @@ from uuid import UUID, uuid4
 
 from litestar import Controller, Response, delete, patch, post
 
+from commands.actors import Role
 from commands.handlers import users
 from commands.ports import CommandContext, Services
 from commands.users import RegisterUser
@@ -30,7 +31,7 @@ class UsersController(Controller):
             email=data.email,
             name=data.name,
             password=data.password,
-            role=data.role,
+            role=Role(data.role),
         )
         outcome = await users.register(services, ctx, command)
         return accepted(UserCreated(command.user_id, outcome.position), outcome.position, 201)
