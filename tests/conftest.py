@@ -9,11 +9,10 @@ import pytest
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from eventstore.migrate import migrate
 from eventstore.pool import open_pool
 from eventstore.store import EventStore
+from tests.support.databases import fresh_database
 from tests.support.events import codec_v2
-from workers.apps import MIGRATED_PACKAGES
 
 TEST_DATABASE_URL = os.environ.get(
     "KAZROCKETS_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/kazrockets_test"
@@ -29,8 +28,7 @@ TRUNCATE eventstore.events, eventstore.streams, eventstore.unique_claims, events
 
 @pytest.fixture(scope="session")
 def database_url() -> str:
-    migrate(TEST_DATABASE_URL, MIGRATED_PACKAGES)
-    return TEST_DATABASE_URL
+    return fresh_database(TEST_DATABASE_URL)
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,8 @@ import httpx
 import jwt
 import pytest
 
-from eventstore.migrate import migrate
 from tests.e2e.client import PASSWORD, Platform, User
-from workers.apps import MIGRATED_PACKAGES
+from tests.support.databases import fresh_database
 
 WRITE_PORT = int(os.environ.get("KAZROCKETS_TEST_WRITE_PORT", "18000"))
 TEST_JWT_SECRET = "e2e-test-secret-0123456789abcdef"
@@ -29,8 +28,7 @@ E2E_DATABASE_URL = os.environ.get(
 @pytest.fixture(scope="session")
 def database_url() -> str:
     """End-to-end tests get a database of their own: other tests truncate theirs."""
-    migrate(E2E_DATABASE_URL, MIGRATED_PACKAGES)
-    return E2E_DATABASE_URL
+    return fresh_database(E2E_DATABASE_URL)
 
 
 def server_env(database_url: str) -> dict[str, str]:
