@@ -137,14 +137,25 @@ def may_manage(target: UserState, actor: Actor) -> None:
         raise Forbidden("only the user themself or an ORGANIZER may do this")
 
 
+def check_profile_change(
+    state: UserState, actor: Actor, name: str | None, language: str | None
+) -> None:
+    """The rules of a profile change, checked before the new name is encrypted."""
+    may_manage(state, actor)
+    if state.erased:
+        raise Conflict("this user's personal data is erased; the profile cannot change")
+    if language is not None and language not in LANGUAGES:
+        raise Invalid(f"language must be one of {sorted(LANGUAGES)}", "language")
+    if name is None and language is None:
+        raise Invalid("nothing to change: give name or language")
+    if name is not None and not name.strip():
+        raise Invalid("name is empty", "name")
+
+
 def decide_change_profile(
     state: UserState, actor: Actor, sealed_name: str | None, language: str | None
 ) -> list[Event]:
-    may_manage(state, actor)
-    if language is not None and language not in LANGUAGES:
-        raise Invalid(f"language must be one of {sorted(LANGUAGES)}", "language")
-    if sealed_name is None and language is None:
-        raise Invalid("nothing to change: give name or language")
+    check_profile_change(state, actor, sealed_name, language)
     return [UserProfileChanged(name=sealed_name, language=language)]
 
 

@@ -30,7 +30,8 @@ PLATFORM_PROCESSES: tuple[tuple[str, ...], ...] = (
     ("write-api",),
     ("sealer",),
     ("relay",),
-    ("projector",),
+    ("projector", "tables"),
+    ("projector", "redis"),
 )
 
 
@@ -45,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
         "relay", help="publish committed events to RabbitMQ (one active, others stand by)"
     )
     projector = sub.add_parser("projector", help="keep the read tables current")
-    projector.add_argument("name", nargs="?", default="tables", choices=["tables"])
+    projector.add_argument("name", nargs="?", default="all", choices=["all", "tables", "redis"])
     replay = sub.add_parser("replay", help="rebuild the read tables from the event store")
     replay.add_argument("--projection", default="tables", choices=["tables"])
     create = sub.add_parser("create-user", help="create an account of any role")
@@ -106,8 +107,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         case "relay":
             asyncio.run(fanout.run_relay(settings))
             return 0
-        case "projector":
+        case "projector" if args.name == "redis":
+            asyncio.run(fanout.run_views(settings))
+            return 0
+        case "projector" if args.name == "tables":
             asyncio.run(fanout.run_projector(settings))
+            return 0
+        case "projector":
+            asyncio.run(supervise([("projector", "tables"), ("projector", "redis")]))
             return 0
         case "replay":
             asyncio.run(fanout.run_replay(settings))

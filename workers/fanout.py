@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import logging
 
+from redis.asyncio import Redis
+
 from events.catalog import domain_codec
 from eventstore.pool import open_pool
 from eventstore.store import EventStore
 from eventstore.vault import Vault
 from workers import projector
+from workers.consumer import run_consumer
 from workers.lifecycle import stop_event
 from workers.relay import Relay
 from workers.replay import LIVE, Replayer
 from workers.settings import Settings
 from workers.tables import TableWriter
+from workers.views import ViewsProjector
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +45,23 @@ async def run_projector(settings: Settings) -> None:
     try:
         store = EventStore(pool, domain_codec())
         tables = projector.TablesProjector(pool, store, TableWriter(Vault(pool)))
-        await projector.run(tables, settings.rabbitmq_url, settings.projector_partitions, stopping)
+        await run_consumer(tables, settings.rabbitmq_url, settings.projector_partitions, stopping)
     finally:
+        await pool.close()
+
+
+async def run_views(settings: Settings) -> None:
+    stopping = stop_event()
+    pool = await open_pool(
+        settings.database_url, min_size=1, max_size=4, name="views", search_path=LIVE
+    )
+    redis: Redis = Redis.from_url(settings.redis_url)
+    try:
+        store = EventStore(pool, domain_codec())
+        consumer = ViewsProjector(redis, store, Vault(pool), pool)
+        await run_consumer(consumer, settings.rabbitmq_url, settings.projector_partitions, stopping)
+    finally:
+        await redis.aclose()
         await pool.close()
 
 

@@ -10,26 +10,21 @@ retried in place (order matters here), then parked in the partition's dead-lette
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
-import aio_pika
-import msgspec
-from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
+from aio_pika.abc import AbstractIncomingMessage
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from eventstore.records import RawEvent, RecordedEvent
+from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from projections import tables
-from workers import topology
+from workers.consumer import PartitionConsumer, decode_raw
 from workers.tables import TableWriter
 
 log = logging.getLogger(__name__)
 
-ATTEMPTS = 5
-BATCH = 200
 REPLAY_LOCK = 0x6B727265706C  # held exclusively by `kazrockets replay` while it swaps schemas
 
 LOCKS = """
@@ -43,38 +38,9 @@ SET position = GREATEST(partition_positions.position, excluded.position), update
 """
 
 
-class IncomingEvent(msgspec.Struct, frozen=True):
-    global_position: int
-    event_id: str
-    stream_id: str
-    stream_type: str
-    version: int
-    type: str
-    schema_version: int
-    data: msgspec.Raw
-    metadata: msgspec.Raw
-    recorded_at: str
-    hash: str
-    prev_hash: str
+class TablesProjector(PartitionConsumer):
+    name = tables.NAME
 
-    def raw(self) -> RawEvent:
-        return msgspec.convert(
-            {
-                **{f: getattr(self, f) for f in self.__struct_fields__},
-                "data": bytes(self.data).decode(),
-                "metadata": bytes(self.metadata).decode(),
-                "hash": bytes.fromhex(self.hash),
-                "prev_hash": bytes.fromhex(self.prev_hash),
-            },
-            RawEvent,
-            strict=False,
-        )
-
-
-_decoder = msgspec.json.Decoder(IncomingEvent)
-
-
-class TablesProjector:
     def __init__(
         self, pool: AsyncConnectionPool[AsyncConnection], store: EventStore, writer: TableWriter
     ) -> None:
@@ -122,75 +88,6 @@ class TablesProjector:
                 partition = int(headers["partition"])
                 position = max(position, int(headers["position"]))
                 if not headers.get("tick"):
-                    event = self._store.decode(_decoder.decode(message.body).raw())
+                    event = self._store.decode(decode_raw(message))
                     await self._apply_in(conn, event)
             await conn.execute(ADVANCE_PARTITION, (tables.NAME, partition, position))
-
-    async def consume(self, queue: AbstractQueue, dead: aio_pika.abc.AbstractExchange) -> None:
-        """One partition in queue order: whatever has arrived is applied together."""
-        inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
-        await queue.consume(inbox.put)
-        while True:
-            batch = [await inbox.get()]
-            while not inbox.empty() and len(batch) < BATCH:
-                batch.append(inbox.get_nowait())
-            try:
-                await self.handle(batch)
-            except Exception:
-                for message in batch:
-                    await self._process(message, queue.name, dead)
-                continue
-            for message in batch:
-                await message.ack()
-
-    async def _process(
-        self, message: AbstractIncomingMessage, queue: str, dead: aio_pika.abc.AbstractExchange
-    ) -> None:
-        error: Exception | None = None
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                await self.handle([message])
-            except Exception as failure:
-                error = failure
-                log.warning(
-                    "projection failed",
-                    extra={"queue": queue, "attempt": attempt, "error": repr(failure)},
-                )
-                await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
-                continue
-            await message.ack()
-            return
-        await dead.publish(
-            aio_pika.Message(
-                message.body,
-                headers={**(message.headers or {}), "x-error": repr(error), "x-attempts": ATTEMPTS},
-                message_id=message.message_id,
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            ),
-            routing_key=f"{queue}.dead",
-        )
-        await message.ack()
-        log.error(
-            "message parked in the dead-letter queue", extra={"queue": queue, "error": repr(error)}
-        )
-
-
-async def run(
-    projector: TablesProjector, rabbitmq_url: str, partitions: int, stopping: asyncio.Event
-) -> None:
-    connection = await aio_pika.connect_robust(rabbitmq_url)
-    try:
-        channel = await connection.channel()
-        await channel.set_qos(prefetch_count=200)
-        queues = await topology.declare_projector_queues(channel, tables.NAME, partitions)
-        consumers = [
-            asyncio.create_task(projector.consume(q, channel.default_exchange)) for q in queues
-        ]
-        log.info("projector started", extra={"projector": tables.NAME, "partitions": partitions})
-        await stopping.wait()
-        for task in consumers:
-            task.cancel()
-        await asyncio.gather(*consumers, return_exceptions=True)
-    finally:
-        await connection.close()
-        log.info("projector stopped", extra={"applied": projector.applied})

@@ -9,7 +9,7 @@ import bcrypt
 
 from commands import teams, users
 from commands.actors import Actor
-from commands.errors import Conflict, Invalid, NotFound
+from commands.errors import Conflict, NotFound
 from commands.handlers import Outcome, on_one_stream, retrying
 from commands.ports import CommandContext, Services
 from commands.repository import TEAMS, USERS
@@ -87,9 +87,7 @@ async def change_profile(
     language: str | None,
 ) -> Outcome:
     loaded = await services.repository.load(USERS, user_id)
-    users.may_manage(loaded.state, ctx.who)
-    if name is not None and not name.strip():
-        raise Invalid("name is empty", "name")
+    users.check_profile_change(loaded.state, ctx.who, name, language)
     sealed = None if name is None else await services.vault.seal(user_id, name.strip())
     decided = users.decide_change_profile(loaded.state, ctx.who, sealed, language)
     result = await services.repository.save([loaded.append(decided)], ctx.metadata())

@@ -22,6 +22,7 @@ from eventstore.pool import open_pool
 from eventstore.store import EventStore
 from eventstore.vault import Vault
 from workers import projector
+from workers.consumer import run_consumer
 from workers.relay import Relay
 from workers.replay import LIVE
 from workers.tables import TableWriter
@@ -105,7 +106,7 @@ async def fanout(
     stopping = asyncio.Event()
     tasks = [
         asyncio.create_task(relay.run(stopping)),
-        asyncio.create_task(projector.run(tables, rabbitmq_url, PARTITIONS, stopping)),
+        asyncio.create_task(run_consumer(tables, rabbitmq_url, PARTITIONS, stopping)),
     ]
     yield Fanout(store, pool, read_pool, services, relay, tables, rabbitmq_url)
     stopping.set()

@@ -27,6 +27,7 @@ BURST = 5000
 
 
 def start(command: str, database_url: str, rabbitmq_url: str) -> subprocess.Popen[bytes]:
+    """One process (``projector`` means the tables projector alone, no supervisor)."""
     env = {
         **os.environ,
         "KAZROCKETS_DATABASE_URL": database_url,
@@ -34,7 +35,7 @@ def start(command: str, database_url: str, rabbitmq_url: str) -> subprocess.Pope
         "KAZROCKETS_PROJECTOR_PARTITIONS": str(PARTITIONS),
     }
     return subprocess.Popen(  # noqa: S603 -- our own console script
-        [sys.executable, "-m", "workers.cli", command],
+        [sys.executable, "-m", "workers.cli", *command.split()],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -88,7 +89,7 @@ async def test_killed_relay_and_projector_resume_without_loss_or_doubles(
 ) -> None:
     store = EventStore(pool, domain_codec())
     relay = start("relay", database_url, rabbitmq_url)
-    projector = start("projector", database_url, rabbitmq_url)
+    projector = start("projector tables", database_url, rabbitmq_url)
     try:
         writing = asyncio.create_task(burst(store, BURST))
         await asyncio.sleep(1.5)
@@ -98,7 +99,7 @@ async def test_killed_relay_and_projector_resume_without_loss_or_doubles(
         projector.wait()
         await writing
         relay = start("relay", database_url, rabbitmq_url)
-        projector = start("projector", database_url, rabbitmq_url)
+        projector = start("projector tables", database_url, rabbitmq_url)
         deadline = time.monotonic() + 120
         while (await counts(pool))[0] < BURST:
             assert time.monotonic() < deadline, f"only {(await counts(pool))[0]} of {BURST} landed"

@@ -1,0 +1,84 @@
+"""Redis views: a pure policy from one event to the view it leaves behind.
+
+Keys: ``kazrockets:event:<id>`` (the event, 1-hour TTL), ``kazrockets:user:<id>`` (the
+profile, no secrets), ``kazrockets:submission:<id>`` (its status). Each view is a Redis hash
+holding the JSON and the stream version it reflects; a change that the event alone cannot
+describe leaves a tombstone (version, no JSON) so the read side refills it from the tables,
+and an older event arriving late can never overwrite a newer view.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from events.competitions import (
+    CompetitiveEventChanged,
+    CompetitiveEventCreated,
+    CompetitiveEventDeleted,
+    WinnerDeclared,
+)
+from events.submissions import (
+    SubmissionApproved,
+    SubmissionDeleted,
+    SubmissionRejected,
+    SubmissionUploaded,
+)
+from events.users import UserRegistered
+from projections.changes import Fact, Sealed
+
+NAME = "redis"
+EVENT_TTL_SECONDS = 3600
+
+
+class ViewWrite(msgspec.Struct, frozen=True):
+    """Set the view (``value`` None: a tombstone, refilled on read)."""
+
+    key: str
+    value: dict[str, Any] | None
+    ttl: int | None = None
+
+
+def key(entity: str, entity_id: object) -> str:
+    return f"kazrockets:{entity}:{entity_id}"
+
+
+def _entity(fact: Fact) -> tuple[str, str]:
+    kind, _, entity_id = fact.stream_id.partition("-")
+    return kind, entity_id
+
+
+def project(fact: Fact) -> list[ViewWrite]:
+    kind, entity_id = _entity(fact)
+    event = fact.event
+    match event:
+        case CompetitiveEventCreated():
+            view = {
+                "event_id": str(event.event_id), "title": event.title,
+                "start_date": event.start_date.isoformat(), "end_date": event.end_date.isoformat(),
+                "winner_team_id": None, "deleted_at": None,
+            }  # fmt: skip
+            return [ViewWrite(key("event", entity_id), view, EVENT_TTL_SECONDS)]
+        case CompetitiveEventChanged() | CompetitiveEventDeleted() | WinnerDeclared():
+            return [ViewWrite(key("event", entity_id), None, EVENT_TTL_SECONDS)]
+        case UserRegistered():
+            profile = {
+                "user_id": str(event.user_id), "name": Sealed(event.user_id, event.name),
+                "role": event.role, "language": event.language, "team_id": None,
+            }  # fmt: skip
+            return [ViewWrite(key("user", entity_id), profile)]
+        case SubmissionUploaded():
+            status = {"submission_id": entity_id, "status": "PENDING", "rejection_reason": None}
+            return [ViewWrite(key("submission", entity_id), status)]
+        case SubmissionApproved():
+            status = {"submission_id": entity_id, "status": "APPROVED", "rejection_reason": None}
+            return [ViewWrite(key("submission", entity_id), status)]
+        case SubmissionRejected(reason=reason):
+            status = {"submission_id": entity_id, "status": "REJECTED", "rejection_reason": reason}
+            return [ViewWrite(key("submission", entity_id), status)]
+        case SubmissionDeleted():
+            return [ViewWrite(key("submission", entity_id), None)]
+    if kind == "user":  # any other change of a user: the profile is refilled from the tables
+        return [ViewWrite(key("user", entity_id), None)]
+    return []

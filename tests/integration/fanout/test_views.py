@@ -1,0 +1,56 @@
+"""Redis views: written with a version check, so duplicates and late events change nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from eventstore.vault import Vault
+from projections.changes import Fact
+from projections.views import project
+from tests.integration.fanout.conftest import Fanout
+from tests.integration.fanout.scenario import World
+from workers.views import ViewsProjector
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    client: Redis = Redis.from_url("redis://127.0.0.1:6379/14")
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+async def test_views_follow_the_newest_version_whatever_the_delivery_order(
+    fanout: Fanout, redis: Redis
+) -> None:
+    world = World(fanout.services)
+    await world.run(
+        [("participant", 0, 0, 0), ("event", 0, 0, 1), ("team", 0, 0, 2), ("submit", 0, 0, 0),
+         ("approve", 0, 0, 0), ("rename", 0, 0, 5)]
+    )  # fmt: skip
+    views = ViewsProjector(redis, fanout.store, Vault(fanout.pool), fanout.pool)
+    events = await fanout.store.read_all(0, 1000)
+    # Everything twice, newest first: only the newest version of each view may survive.
+    for recorded in [*reversed(events), *events]:
+        fact = Fact(recorded.stream_id, recorded.recorded_at, recorded.event)
+        await views.apply(fact, recorded.version)
+
+    submission = await redis.hgetall(f"kazrockets:submission:{world.submissions[0]}")
+    assert json.loads(submission[b"json"])["status"] == "APPROVED"
+    event = await redis.hgetall(f"kazrockets:event:{world.events[0]}")
+    assert json.loads(event[b"json"])["title"] == "Cup 1"
+    assert 0 < await redis.ttl(f"kazrockets:event:{world.events[0]}") <= 3600
+    profile = await redis.hgetall(f"kazrockets:user:{world.participants[0].user_id}")
+    assert b"json" not in profile  # renamed after the view was written: refilled on read
+    assert world.organizer is not None
+    organizer = await redis.hgetall(f"kazrockets:user:{world.organizer.user_id}")
+    assert json.loads(organizer[b"json"])["role"] == "ORGANIZER"
+    assert "password" not in str(organizer[b"json"])
+    touched = {
+        change.key for r in events for change in project(Fact(r.stream_id, r.recorded_at, r.event))
+    }
+    assert views.applied == len(touched)  # each view written once, by its newest event

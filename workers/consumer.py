@@ -1,0 +1,138 @@
+"""Consuming a projector's partition queues: in order, in batches, retried, then parked.
+
+Each partition queue has one active consumer (x-single-active-consumer) and is read in
+order. Whatever has arrived is handed to the projector as one batch; a batch that fails is
+retried message by message (in place: order matters for a projection), and a message that
+keeps failing is parked in the partition's dead-letter queue with the error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+
+import aio_pika
+import msgspec
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
+
+from eventstore.records import RawEvent
+from workers import topology
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 5
+BATCH = 200
+
+
+class IncomingEvent(msgspec.Struct, frozen=True):
+    global_position: int
+    event_id: str
+    stream_id: str
+    stream_type: str
+    version: int
+    type: str
+    schema_version: int
+    data: msgspec.Raw
+    metadata: msgspec.Raw
+    recorded_at: str
+    hash: str
+    prev_hash: str
+
+    def raw(self) -> RawEvent:
+        return msgspec.convert(
+            {
+                **{f: getattr(self, f) for f in self.__struct_fields__},
+                "data": bytes(self.data).decode(),
+                "metadata": bytes(self.metadata).decode(),
+                "hash": bytes.fromhex(self.hash),
+                "prev_hash": bytes.fromhex(self.prev_hash),
+            },
+            RawEvent,
+            strict=False,
+        )
+
+
+_decoder = msgspec.json.Decoder(IncomingEvent)
+
+
+_decoder = msgspec.json.Decoder(IncomingEvent)
+
+
+def decode_raw(message: AbstractIncomingMessage) -> RawEvent:
+    return _decoder.decode(message.body).raw()
+
+
+class PartitionConsumer(ABC):
+    name: str
+
+    @abstractmethod
+    async def handle(self, batch: list[AbstractIncomingMessage]) -> None:
+        """Apply a run of one partition's messages (events and ticks), all or nothing."""
+
+    async def consume(self, queue: AbstractQueue, dead: aio_pika.abc.AbstractExchange) -> None:
+        """One partition in queue order: whatever has arrived is applied together."""
+        inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        await queue.consume(inbox.put)
+        while True:
+            batch = [await inbox.get()]
+            while not inbox.empty() and len(batch) < BATCH:
+                batch.append(inbox.get_nowait())
+            try:
+                await self.handle(batch)
+            except Exception:
+                for message in batch:
+                    await self._process(message, queue.name, dead)
+                continue
+            for message in batch:
+                await message.ack()
+
+    async def _process(
+        self, message: AbstractIncomingMessage, queue: str, dead: aio_pika.abc.AbstractExchange
+    ) -> None:
+        error: Exception | None = None
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                await self.handle([message])
+            except Exception as failure:
+                error = failure
+                log.warning(
+                    "projection failed",
+                    extra={"queue": queue, "attempt": attempt, "error": repr(failure)},
+                )
+                await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
+                continue
+            await message.ack()
+            return
+        await dead.publish(
+            aio_pika.Message(
+                message.body,
+                headers={**(message.headers or {}), "x-error": repr(error), "x-attempts": ATTEMPTS},
+                message_id=message.message_id,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            ),
+            routing_key=f"{queue}.dead",
+        )
+        await message.ack()
+        log.error(
+            "message parked in the dead-letter queue", extra={"queue": queue, "error": repr(error)}
+        )
+
+
+async def run_consumer(
+    consumer: PartitionConsumer, rabbitmq_url: str, partitions: int, stopping: asyncio.Event
+) -> None:
+    connection = await aio_pika.connect_robust(rabbitmq_url)
+    try:
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=BATCH)
+        queues = await topology.declare_projector_queues(channel, consumer.name, partitions)
+        tasks = [asyncio.create_task(consumer.consume(q, channel.default_exchange)) for q in queues]
+        log.info("projector started", extra={"projector": consumer.name, "partitions": partitions})
+        await stopping.wait()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        await connection.close()
+        log.info("projector stopped", extra={"projector": consumer.name})
