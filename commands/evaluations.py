@@ -111,11 +111,15 @@ def decide_revise(
     actor: Actor,
     score: int | None,
     comments: str | None,
+    judge: UserState | None = None,
 ) -> EvaluationDecision:
+    """``judge``: the reviser's own state, so a conflict declared since scoring is honoured."""
     require_evaluation(state)
     if actor.user_id != state.judge_id:
         raise Forbidden("only the judge who wrote an evaluation revises it")
     require_submission(submission)
+    if judge is not None and submission.team_id in judge.conflicts:
+        raise Forbidden("you declared a conflict with this team")
     if score is None and comments is None:
         raise Invalid("nothing to change: give score or comments")
     new_score = state.score if score is None else score

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable
 
 import aio_pika
 import msgspec
@@ -82,10 +83,18 @@ class PartitionConsumer(ABC):
                 await self.handle(batch)
             except Exception:
                 for message in batch:
-                    await self._process(message, queue.name, dead)
+                    await self._settle(self._process(message, queue.name, dead))
                 continue
             for message in batch:
-                await message.ack()
+                await self._settle(message.ack())
+
+    @staticmethod
+    async def _settle(step: Awaitable[object]) -> None:
+        """Ack or park; if the channel died meanwhile, the broker redelivers (deduplicated)."""
+        try:
+            await step
+        except Exception as error:
+            log.warning("could not settle a message", extra={"error": repr(error)})
 
     async def _process(
         self, message: AbstractIncomingMessage, queue: str, dead: aio_pika.abc.AbstractExchange

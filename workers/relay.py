@@ -19,7 +19,7 @@ from uuid import UUID
 
 import aio_pika
 import msgspec
-from aio_pika.abc import AbstractExchange, AbstractRobustConnection
+from aio_pika.abc import AbstractExchange
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
@@ -144,25 +144,37 @@ class Relay:
     async def _serve(self, stopping: asyncio.Event) -> None:
         listener = await AsyncConnection.connect(self._database_url, autocommit=True)
         await listener.execute(f"LISTEN {CHANNEL}")
-        connection: AbstractRobustConnection = await aio_pika.connect_robust(self._rabbitmq_url)
+        async with self._pool.connection() as conn:
+            await conn.execute(READ_CHECKPOINT, (SUBSCRIPTION,))
+        try:
+            while not stopping.is_set():
+                try:
+                    await self._publish_until_broken(listener, stopping)
+                except Exception as error:
+                    log.warning(
+                        "broker connection lost; reconnecting", extra={"error": repr(error)}
+                    )
+                    await sleep_or_stop(stopping, 1.0)
+        finally:
+            await listener.close()
+
+    async def _publish_until_broken(
+        self, listener: AsyncConnection, stopping: asyncio.Event
+    ) -> None:
+        """One broker connection: publish until stopped or until the connection fails.
+
+        A batch that fails is published again on the next connection, from the checkpoint."""
+        connection = await aio_pika.connect(self._rabbitmq_url)
         try:
             channel = await connection.channel(publisher_confirms=True)
             await topology.declare_all(channel, self._partitions)
             exchange = await channel.get_exchange(topology.EVENTS_EXCHANGE)
             partitions = await channel.get_exchange(topology.PARTITIONS_EXCHANGE)
-            async with self._pool.connection() as conn:
-                await conn.execute(READ_CHECKPOINT, (SUBSCRIPTION,))
+            log.info("publishing", extra={"partitions": self._partitions})
             while not stopping.is_set():
-                try:
-                    sent = await self.publish_batch(exchange, partitions)
-                except (TimeoutError, aio_pika.exceptions.AMQPError, ConnectionError) as error:
-                    log.warning("publishing failed; retrying", extra={"error": repr(error)})
-                    await sleep_or_stop(stopping, 1.0)
-                    continue
-                if sent < self._batch_size:
+                if await self.publish_batch(exchange, partitions) < self._batch_size:
                     await self._wait(listener, stopping)
         finally:
-            await listener.close()
             with contextlib.suppress(Exception):
                 await connection.close()
 

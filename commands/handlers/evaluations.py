@@ -78,8 +78,9 @@ async def revise(
     comments: str | None,
 ) -> Outcome:
     evaluation, submission = await _load_pair(services, evaluation_id)
+    judge = await services.repository.load(USERS, ctx.who.user_id)
     decision = evaluations.decide_revise(
-        evaluation.state, submission.state, ctx.who, value, comments
+        evaluation.state, submission.state, ctx.who, value, comments, judge.state
     )
     return Outcome(await _save(services, ctx, evaluation, submission, decision))
 
