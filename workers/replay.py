@@ -72,7 +72,8 @@ class Replayer:
             events = await self._store.read_all(after, self._batch)
             if not events:
                 return after
-            async with self._pool.connection() as conn, conn.transaction():
+            # Pipeline mode: a batch's statements go out without waiting for each answer.
+            async with self._pool.connection() as conn, conn.transaction(), conn.pipeline():
                 await conn.execute(f"SET LOCAL search_path TO {REBUILD}")
                 await self._apply_batch(conn, events)
             after = events[-1].global_position

@@ -1,0 +1,193 @@
+"""Fan-out throughput: the relay against a bare aio-pika publisher, and replay.
+
+* ``relay``: ``Relay.publish_batch`` publishing ``BENCH_RELAY_EVENTS`` (default 20,000)
+  stored events with batched confirms, against a bare aio-pika publisher sending the same
+  number of persistent messages of the same size, 1,000 confirms in flight, to an exchange
+  routing each to as many queues (two) as the relay's topology does.
+* ``replay``: ``kazrockets replay`` in its own process over ``BENCH_REPLAY_EVENTS`` (default
+  100,000) events spread over users, teams, competitive events, submissions and evaluations:
+  events/s and the process's peak RSS.
+
+Runs on the database ``kazrockets_bench`` and a RabbitMQ virtual host ``kazrockets_bench``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import aio_pika
+
+from bench.common import Result, compared, env_int, measured, progress
+from events.base import Event, EventMetadata
+from events.catalog import domain_codec
+from events.competitions import CompetitiveEventCreated
+from events.evaluations import SubmissionScored
+from events.submissions import SubmissionUploaded
+from events.teams import TeamCreated
+from events.users import UserRegistered
+from eventstore.migrate import migrate
+from eventstore.pool import open_pool
+from eventstore.records import NewEvent, StreamAppend
+from eventstore.store import EventStore
+from workers import topology
+from workers.apps import MIGRATED_PACKAGES
+from workers.relay import Relay
+
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/kazrockets_bench"
+)
+VHOST = "kazrockets_bench"
+RABBITMQ_URL = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
+PARTITIONS = 4
+RESET = """
+TRUNCATE eventstore.events, eventstore.streams, eventstore.subscriptions,
+         eventstore.unique_claims, eventstore.seals
+"""
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(  # noqa: S603 -- the broker's admin tool, fixed arguments
+        ["/usr/sbin/rabbitmqctl", "-q", *args], check=False, capture_output=True, timeout=60
+    )
+
+
+def sample(index: int) -> tuple[str, Event]:
+    """One event of a mix that touches all five read tables."""
+    entity, now = uuid4(), datetime.now(UTC)
+    match index % 5:
+        case 0:
+            return f"user-{entity}", UserRegistered(
+                user_id=entity, email=f"{entity}@bench.kz", name="Bench", email_hash=entity.hex,
+                password_hash="$2b$04$bench", role="PARTICIPANT",
+            )  # fmt: skip
+        case 1:
+            return f"team-{entity}", TeamCreated(team_id=entity, name="Bench", captain_id=uuid4())
+        case 2:
+            return f"event-{entity}", CompetitiveEventCreated(
+                event_id=entity, title="Bench Cup", start_date=now,
+                end_date=now + timedelta(days=1), created_by=uuid4(),
+            )  # fmt: skip
+        case 3:
+            return f"submission-{entity}", SubmissionUploaded(
+                submission_id=entity, team_id=uuid4(), event_id=uuid4(), file_key="k",
+                file_size=1, sha256="0" * 64, submitted_by=uuid4(), submitted_at=now,
+            )  # fmt: skip
+    return f"evaluation-{entity}", SubmissionScored(
+        evaluation_id=entity, submission_id=uuid4(), judge_id=uuid4(), score=index % 101
+    )
+
+
+async def fill(store: EventStore, count: int) -> None:
+    metadata = EventMetadata(
+        actor_id=uuid4(), actor_role="ORGANIZER", correlation_id=uuid4(), causation_id=uuid4()
+    )
+    for start in range(0, count, 500):
+        appends = []
+        for index in range(start, min(start + 500, count)):
+            stream_id, event = sample(index)
+            appends.append(StreamAppend(stream_id, 0, [NewEvent(event)]))
+        await store.append_streams(appends, metadata)
+
+
+async def relay_rate(store: EventStore, count: int) -> float:
+    pool = await open_pool(DATABASE_URL, min_size=1, max_size=2, name="bench-relay")
+    relay = Relay(store, pool, DATABASE_URL, RABBITMQ_URL, PARTITIONS, batch_size=1000)
+    connection = await aio_pika.connect(RABBITMQ_URL)
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        await topology.declare_all(channel, PARTITIONS)
+        exchange = await channel.get_exchange(topology.EVENTS_EXCHANGE)
+        partitions = await channel.get_exchange(topology.PARTITIONS_EXCHANGE)
+        async with pool.connection() as conn:
+            await conn.execute("INSERT INTO eventstore.subscriptions (name) VALUES ('relay')")
+        started = time.perf_counter()
+        while relay.published < count:
+            await relay.publish_batch(exchange, partitions)
+        return count / (time.perf_counter() - started)
+    finally:
+        await connection.close()
+        await pool.close()
+
+
+async def bare_rate(count: int, size: int) -> float:
+    connection = await aio_pika.connect(RABBITMQ_URL)
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.declare_exchange(
+            "bench.bare", aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        for name in ("bench.bare.a", "bench.bare.b"):
+            queue = await channel.declare_queue(name, durable=True)
+            await queue.bind(exchange, routing_key="#")
+        body = b"x" * size
+        started = time.perf_counter()
+        for start in range(0, count, 1000):
+            await asyncio.gather(
+                *(
+                    exchange.publish(
+                        aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                        routing_key="event.CompetitiveEventCreated",
+                    )
+                    for _ in range(min(1000, count - start))
+                )
+            )
+        return count / (time.perf_counter() - started)
+    finally:
+        await connection.close()
+
+
+def replay_run(count: int) -> tuple[float, float]:
+    env = {**os.environ, "KAZROCKETS_DATABASE_URL": DATABASE_URL, "KAZROCKETS_LOG_LEVEL": "WARNING"}
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "workers.cli", "replay"], env=env, check=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return count / elapsed, peak_kib / 1024
+
+
+async def main() -> list[Result]:
+    relay_events = env_int("BENCH_RELAY_EVENTS", 20_000)
+    replay_events = env_int("BENCH_REPLAY_EVENTS", 100_000)
+    await asyncio.to_thread(migrate, DATABASE_URL, MIGRATED_PACKAGES)
+    for args in (("delete_vhost", VHOST), ("add_vhost", VHOST)):
+        await asyncio.to_thread(rabbitmqctl, *args)
+    await asyncio.to_thread(rabbitmqctl, "set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
+    pool = await open_pool(DATABASE_URL, min_size=1, max_size=4, name="bench-fanout")
+    store = EventStore(pool, domain_codec())
+    try:
+        async with pool.connection() as conn:
+            await conn.execute(RESET)
+        progress(f"  storing {relay_events:,} events")
+        await fill(store, relay_events)
+        size = len((await store.read_all_raw(0, 1))[0].data) + 400
+        bare = await bare_rate(relay_events, size)
+        progress(f"  bare aio-pika publisher: {bare:,.0f} messages/s")
+        ours = await relay_rate(store, relay_events)
+        progress(f"  relay: {ours:,.0f} events/s")
+
+        async with pool.connection() as conn:
+            await conn.execute(RESET)
+        progress(f"  storing {replay_events:,} events for the replay")
+        await fill(store, replay_events)
+    finally:
+        await pool.close()
+    rate, rss = await asyncio.to_thread(replay_run, replay_events)
+    progress(f"  replay: {rate:,.0f} events/s, peak RSS {rss:,.0f} MiB")
+    await asyncio.to_thread(rabbitmqctl, "delete_vhost", VHOST)
+    baseline = measured("bare_aio_pika_publisher", bare, "messages/s")
+    return [
+        compared("relay_publish", ours, baseline, ">= 0.8x"),
+        baseline,
+        measured("replay_events_per_second", rate, "events/s"),
+        measured("replay_peak_rss", rss, "MiB"),
+    ]
