@@ -21,6 +21,7 @@ from workers.logs import setup_logging
 from workers.sealer import run_sealer
 from workers.serve import serve
 from workers.settings import Settings, load_settings, safe_view
+from workers.status import lags
 from workers.supervisor import supervise
 
 log = logging.getLogger("kazrockets")
@@ -47,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     projector = sub.add_parser("projector", help="keep the read tables current")
     projector.add_argument("name", nargs="?", default="all", choices=["all", "tables", "redis"])
+    sub.add_parser("status", help="how far behind the relay and each projection are")
     replay = sub.add_parser("replay", help="rebuild the read tables from the event store")
     replay.add_argument("--projection", default="tables", choices=["tables"])
     create = sub.add_parser("create-user", help="create an account of any role")
@@ -76,6 +78,17 @@ async def _audit_verify(settings: Settings) -> int:
     if not report.ok:
         sys.stderr.write(f"hash chain broken at position {report.first_bad_position}\n")
     return 0 if report.ok else 1
+
+
+async def _status(settings: Settings) -> int:
+    pool = await open_pool(settings.database_url, min_size=1, max_size=1, name="status")
+    try:
+        async with pool.connection() as conn:
+            found = await lags(conn, settings.projector_partitions)
+    finally:
+        await pool.close()
+    sys.stdout.write(msgspec.json.encode(found).decode() + "\n")
+    return 0
 
 
 def _run(settings: Settings) -> int:
@@ -116,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         case "projector":
             asyncio.run(supervise([("projector", "tables"), ("projector", "redis")]))
             return 0
+        case "status":
+            return asyncio.run(_status(settings))
         case "replay":
             asyncio.run(fanout.run_replay(settings))
             return 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from uuid import UUID
 
 import aio_pika
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 RELAY_LOCK = 0x6B72726C6179  # arbitrary advisory lock id: "krrlay"
 SUBSCRIPTION = "relay"
 POLL_SECONDS = 1.0
+IDLE_TICK_SECONDS = 5.0
 
 READ_CHECKPOINT = """
 INSERT INTO eventstore.subscriptions (name) VALUES (%s) ON CONFLICT (name) DO NOTHING;
@@ -171,8 +173,17 @@ class Relay:
             exchange = await channel.get_exchange(topology.EVENTS_EXCHANGE)
             partitions = await channel.get_exchange(topology.PARTITIONS_EXCHANGE)
             log.info("publishing", extra={"partitions": self._partitions})
+            idle_since = time.monotonic()
             while not stopping.is_set():
-                if await self.publish_batch(exchange, partitions) < self._batch_size:
+                sent = await self.publish_batch(exchange, partitions)
+                if sent:
+                    idle_since = time.monotonic()
+                elif time.monotonic() - idle_since > IDLE_TICK_SECONDS:
+                    # Idle: tell every partition again how far the log goes, so a projector
+                    # that started (or a partition that was added) since knows it is current.
+                    await self._tick(partitions, await self._checkpoint())
+                    idle_since = time.monotonic()
+                if sent < self._batch_size:
                     await self._wait(listener, stopping)
         finally:
             with contextlib.suppress(Exception):

@@ -1,0 +1,28 @@
+"""Lag is reported per reader, in events and seconds."""
+
+from __future__ import annotations
+
+from tests.integration.fanout.conftest import PARTITIONS, Fanout
+from tests.integration.fanout.scenario import World
+from workers.status import lags
+
+
+async def test_caught_up_readers_report_no_lag_and_new_events_show_as_lag(fanout: Fanout) -> None:
+    world = World(fanout.services)
+    await world.run([("event", 0, 0, i) for i in range(3)])
+    await fanout.caught_up()
+    async with fanout.pool.connection() as conn:
+        current = {lag.reader: lag for lag in await lags(conn, PARTITIONS)}
+    assert current["tables"].events_behind == 0
+    assert current["relay"].events_behind == 0
+
+    # Only the log moves: a reader at an old position is behind by what came after it.
+    async with fanout.pool.connection() as conn:
+        stored = await fanout.store.read_all(0, 100)
+        await conn.execute(
+            "UPDATE read.partition_positions SET position = %s WHERE projection = 'tables'",
+            (stored[-3].global_position,),
+        )
+        behind = {lag.reader: lag for lag in await lags(conn, PARTITIONS)}
+    assert behind["tables"].events_behind == 2
+    assert behind["tables"].seconds_behind >= 0
