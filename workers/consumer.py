@@ -19,6 +19,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 
 from eventstore.records import RawEvent
 from workers import topology
+from workers.relay import EventMessage
 
 log = logging.getLogger(__name__)
 
@@ -26,38 +27,7 @@ ATTEMPTS = 5
 BATCH = 200
 
 
-class IncomingEvent(msgspec.Struct, frozen=True):
-    global_position: int
-    event_id: str
-    stream_id: str
-    stream_type: str
-    version: int
-    type: str
-    schema_version: int
-    data: msgspec.Raw
-    metadata: msgspec.Raw
-    recorded_at: str
-    hash: str
-    prev_hash: str
-
-    def raw(self) -> RawEvent:
-        return msgspec.convert(
-            {
-                **{f: getattr(self, f) for f in self.__struct_fields__},
-                "data": bytes(self.data).decode(),
-                "metadata": bytes(self.metadata).decode(),
-                "hash": bytes.fromhex(self.hash),
-                "prev_hash": bytes.fromhex(self.prev_hash),
-            },
-            RawEvent,
-            strict=False,
-        )
-
-
-_decoder = msgspec.json.Decoder(IncomingEvent)
-
-
-_decoder = msgspec.json.Decoder(IncomingEvent)
+_decoder = msgspec.json.Decoder(EventMessage)
 
 
 def decode_raw(message: AbstractIncomingMessage) -> RawEvent:

@@ -63,6 +63,20 @@ class EventMessage(msgspec.Struct, frozen=True):
     hash: str
     prev_hash: str
 
+    def raw(self) -> RawEvent:
+        """Back to the stored row, as a consumer receives it."""
+        return msgspec.convert(
+            {
+                **{f: getattr(self, f) for f in self.__struct_fields__},
+                "data": bytes(self.data).decode(),
+                "metadata": bytes(self.metadata).decode(),
+                "hash": bytes.fromhex(self.hash),
+                "prev_hash": bytes.fromhex(self.prev_hash),
+            },
+            RawEvent,
+            strict=False,
+        )
+
 
 _encoder = msgspec.json.Encoder()
 
