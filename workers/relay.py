@@ -35,15 +35,18 @@ log = logging.getLogger(__name__)
 RELAY_LOCK = 0x6B72726C6179  # arbitrary advisory lock id: "krrlay"
 SUBSCRIPTION = "relay"
 POLL_SECONDS = 1.0
+UNSAFE_RETRY_SECONDS = 0.003
 IDLE_TICK_SECONDS = 5.0
 
 READ_CHECKPOINT = """
 INSERT INTO eventstore.subscriptions (name) VALUES (%s) ON CONFLICT (name) DO NOTHING;
 """
 CHECKPOINT = "SELECT position FROM eventstore.subscriptions WHERE name = %s"
+# An upsert: the checkpoint row may have been removed (a restore, a reset) while running.
 ADVANCE = """
-UPDATE eventstore.subscriptions SET position = %s, updated_at = now()
-WHERE name = %s AND position < %s
+INSERT INTO eventstore.subscriptions AS s (name, position) VALUES (%(name)s, %(position)s)
+ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = now()
+WHERE s.position < excluded.position
 """
 
 
@@ -204,21 +207,16 @@ class Relay:
                 await connection.close()
 
     async def _wait(self, listener: AsyncConnection, stopping: asyncio.Event) -> None:
-        """Until a NOTIFY arrives, the poll interval passes, or we are asked to stop."""
-        waiter = asyncio.ensure_future(self._next_notify(listener))
-        stopper = asyncio.ensure_future(stopping.wait())
-        await asyncio.wait(
-            {waiter, stopper}, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
-        )
-        for task in (waiter, stopper):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        """Until there may be something to publish, or we are asked to stop.
 
-    @staticmethod
-    async def _next_notify(listener: AsyncConnection) -> None:
-        async for _ in listener.notifies(stop_after=1):
+        Events committed but not yet safe to read (an older transaction is still open) are
+        retried after a few milliseconds: their NOTIFY has already come and gone. Otherwise
+        the relay sleeps until the next NOTIFY or the poll interval."""
+        if await self._store.head_position() > await self._checkpoint():
+            await sleep_or_stop(stopping, UNSAFE_RETRY_SECONDS)
             return
+        async for _ in listener.notifies(timeout=POLL_SECONDS, stop_after=1):
+            break
 
     async def _checkpoint(self) -> int:
         async with self._pool.connection() as conn:
@@ -236,7 +234,7 @@ class Relay:
         last = events[-1].global_position
         await self._tick(partitions, last)
         async with self._pool.connection() as conn:
-            await conn.execute(ADVANCE, (last, SUBSCRIPTION, last))
+            await conn.execute(ADVANCE, {"name": SUBSCRIPTION, "position": last})
         self.published += len(events)
         return len(events)
 
