@@ -66,7 +66,12 @@ redis_up() {
 rabbitmq_up() {
     if answers 127.0.0.1 5672; then log rabbitmq "already running"; return; fi
     command -v rabbitmq-server >/dev/null || { log rabbitmq "installing"; apt_install rabbitmq-server; }
-    rabbitmq-server -detached
+    if rabbitmqctl -q ping >/dev/null 2>&1; then
+        # The node runs but its application was stopped (rabbitmqctl stop_app): start it.
+        rabbitmqctl -q start_app
+    else
+        rabbitmq-server -detached
+    fi
     wait_for rabbitmq 127.0.0.1 5672 90
 }
 
