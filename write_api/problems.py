@@ -7,7 +7,7 @@ import traceback
 from typing import Any
 
 import msgspec
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
@@ -162,6 +162,3 @@ def responses(*statuses: int) -> dict[int, ResponseSpec]:
         )
         for status in sorted({400, *statuses})
     }
-
-
-MEDIA_JSON = MediaType.JSON

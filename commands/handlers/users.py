@@ -9,7 +9,7 @@ import bcrypt
 
 from commands import teams, users
 from commands.actors import Actor
-from commands.errors import Conflict, NotFound
+from commands.errors import Conflict
 from commands.handlers import Outcome, on_one_stream, retrying
 from commands.ports import CommandContext, Services
 from commands.repository import TEAMS, USERS
@@ -142,8 +142,3 @@ async def declare_conflict(
             judge, ctx.who, team_id, team.state.exists, reason
         ),
     )  # fmt: skip
-
-
-def require_found(state: UserState) -> None:
-    if not state.active:
-        raise NotFound("user not found")
