@@ -45,4 +45,11 @@ class Delete(msgspec.Struct, frozen=True):
     key: dict[str, Any]
 
 
-Change = Upsert | Update | Delete
+class RecomputeLeaderboard(msgspec.Struct, frozen=True, kw_only=True):
+    """The standings of the event this submission (or evaluation) belongs to may have changed."""
+
+    submission_id: UUID | None = None
+    evaluation_id: UUID | None = None
+
+
+Change = Upsert | Update | Delete | RecomputeLeaderboard

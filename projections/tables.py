@@ -37,13 +37,21 @@ from events.users import (
     UserProfileChanged,
     UserRegistered,
 )
-from projections.changes import Change, Delete, Fact, Sealed, Update, Upsert
+from projections.changes import (
+    Change,
+    Delete,
+    Fact,
+    RecomputeLeaderboard,
+    Sealed,
+    Update,
+    Upsert,
+)
 
 NAME = "tables"
 ERASED = "[erased]"
 TABLES = (
     "app_user", "team", "team_member", "competitive_event", "submission", "evaluation",
-    "judge_assignment",
+    "judge_assignment", "leaderboard",
 )  # fmt: skip
 
 
@@ -179,7 +187,10 @@ def _submissions(fact: Fact) -> list[Change] | None:
             }
             return [Upsert("submission", {"submission_id": event.submission_id}, row)]
         case SubmissionApproved():
-            return [_touch("submission", "submission_id", fact, status="APPROVED")]
+            return [
+                _touch("submission", "submission_id", fact, status="APPROVED"),
+                RecomputeLeaderboard(submission_id=entity_id(fact)),
+            ]
         case SubmissionRejected(reason=reason):
             return [
                 _touch(
@@ -188,10 +199,14 @@ def _submissions(fact: Fact) -> list[Change] | None:
                     fact,
                     status="REJECTED",
                     rejection_reason=reason,
-                )
+                ),
+                RecomputeLeaderboard(submission_id=entity_id(fact)),
             ]
         case SubmissionDeleted():
-            return [_touch("submission", "submission_id", fact, deleted_at=at)]
+            return [
+                _touch("submission", "submission_id", fact, deleted_at=at),
+                RecomputeLeaderboard(submission_id=entity_id(fact)),
+            ]
         case JudgeAssigned(judge_id=judge_id):
             key = {"submission_id": entity_id(fact), "judge_id": judge_id}
             return [Upsert("judge_assignment", key, {"assigned_at": at})]
@@ -210,9 +225,18 @@ def _evaluations(fact: Fact) -> list[Change] | None:
                 "created_at": at,
                 "updated_at": at,
             }
-            return [Upsert("evaluation", {"evaluation_id": event.evaluation_id}, row)]
+            return [
+                Upsert("evaluation", {"evaluation_id": event.evaluation_id}, row),
+                RecomputeLeaderboard(submission_id=event.submission_id),
+            ]
         case EvaluationRevised(score=score, comments=comments):
-            return [_touch("evaluation", "evaluation_id", fact, score=score, comments=comments)]
+            return [
+                _touch("evaluation", "evaluation_id", fact, score=score, comments=comments),
+                RecomputeLeaderboard(evaluation_id=entity_id(fact)),
+            ]
         case EvaluationDeleted():
-            return [_touch("evaluation", "evaluation_id", fact, deleted_at=at)]
+            return [
+                _touch("evaluation", "evaluation_id", fact, deleted_at=at),
+                RecomputeLeaderboard(evaluation_id=entity_id(fact)),
+            ]
     return None

@@ -40,8 +40,10 @@ DROP SCHEMA {RETIRED} CASCADE;
 
 
 def table_ddl() -> str:
-    text = resources.files("projections").joinpath("migrations/0001_read_tables.sql").read_text()
-    return text.split("-- tables --", 1)[1]
+    """Every projection migration's part after its marker, in order: the read tables."""
+    folder = resources.files("projections").joinpath("migrations")
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
+    return "\n".join(f.read_text().split("-- tables --", 1)[1] for f in files)
 
 
 class Replayer:

@@ -11,7 +11,51 @@ from events.users import UserErased
 from eventstore.records import RecordedEvent
 from eventstore.vault import Vault, open_with
 from projections import tables
-from projections.changes import Change, Delete, Fact, Sealed, Update, Upsert
+from projections.changes import (
+    Delete,
+    Fact,
+    RecomputeLeaderboard,
+    Sealed,
+    Update,
+    Upsert,
+)
+
+RowChange = Upsert | Update | Delete
+
+# Standings are recomputed from the tables, after a lock per competitive event: a second
+# transaction recomputing the same event waits, then its statement sees the first one's rows
+# (read committed), so the last recomputation always includes every committed change.
+EVENT_OF = """
+SELECT s.event_id FROM submission s
+WHERE s.submission_id = coalesce(
+    %(submission)s::uuid,
+    (SELECT e.submission_id FROM evaluation e WHERE e.evaluation_id = %(evaluation)s::uuid))
+"""
+LOCK_EVENT = "SELECT pg_advisory_xact_lock(hashtextextended('leaderboard:' || %s::text, 0))"
+CLEAR_LEADERBOARD = "DELETE FROM leaderboard WHERE event_id = %s"
+# The rule of commands/ranking.py, in SQL (tested against it). COLLATE "C" orders ids as
+# Python compares strings.
+FILL_LEADERBOARD = """
+INSERT INTO leaderboard (event_id, team_id, submission_id, submitted_at, evaluations,
+                         mean_score, median_score, rank)
+WITH scored AS (
+    SELECT s.team_id, s.submission_id, s.submitted_at, count(*)::integer AS evaluations,
+           round(avg(e.score)::numeric, 6)::double precision AS mean_score,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY e.score) AS median_score
+    FROM submission s
+    JOIN evaluation e ON e.submission_id = s.submission_id AND e.deleted_at IS NULL
+    WHERE s.event_id = %(event)s AND s.status = 'APPROVED' AND s.deleted_at IS NULL
+    GROUP BY s.team_id, s.submission_id, s.submitted_at
+), best AS (
+    SELECT DISTINCT ON (team_id) * FROM scored
+    ORDER BY team_id, mean_score DESC, median_score DESC, evaluations DESC, submitted_at,
+             submission_id::text COLLATE "C"
+)
+SELECT %(event)s, team_id, submission_id, submitted_at, evaluations, mean_score, median_score,
+       row_number() OVER (ORDER BY mean_score DESC, median_score DESC, evaluations DESC,
+                          submitted_at, submission_id::text COLLATE "C")
+FROM best
+"""
 
 UPSERT_VERSION = """
 INSERT INTO stream_versions (projection, stream_id, version) VALUES (%s, %s, %s)
@@ -39,7 +83,7 @@ class TableWriter:
             self._keys[value.user_id] = await self._vault.key(value.user_id)
         return open_with(self._keys[value.user_id], value.user_id, value.token)
 
-    def _statement(self, change: Change) -> tuple[sql.Composed, list[Any]]:
+    def _statement(self, change: RowChange) -> tuple[sql.Composed, list[Any]]:
         keys = tuple(change.key)
         columns = () if isinstance(change, Delete) else tuple(change.values)
         shape = (type(change).__name__, change.table, keys, columns)
@@ -54,7 +98,7 @@ class TableWriter:
         return statement, values + key_values
 
     @staticmethod
-    def _build(change: Change, keys: tuple[str, ...], columns: tuple[str, ...]) -> sql.Composed:
+    def _build(change: RowChange, keys: tuple[str, ...], columns: tuple[str, ...]) -> sql.Composed:
         table = sql.Identifier(change.table)
         where = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in keys)
         sets = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in columns)
@@ -82,6 +126,9 @@ class TableWriter:
         if isinstance(recorded.event, UserErased):
             self._keys.pop(UUID(recorded.stream_id.split("-", 1)[1]), None)
         for change in tables.project(fact(recorded)):
+            if isinstance(change, RecomputeLeaderboard):
+                await recompute_leaderboard(conn, change)
+                continue
             if not isinstance(change, Delete):
                 opened = {k: await self._open(v) for k, v in change.values.items()}
                 change = type(change)(change.table, change.key, opened)
@@ -96,3 +143,13 @@ class TableWriter:
         self, conn: AsyncConnection, projection: str, stream_id: str, version: int
     ) -> None:
         await conn.execute(UPSERT_VERSION, (projection, stream_id, version))
+
+
+async def recompute_leaderboard(conn: AsyncConnection, change: RecomputeLeaderboard) -> None:
+    params = {"submission": change.submission_id, "evaluation": change.evaluation_id}
+    row = await (await conn.execute(EVENT_OF, params)).fetchone()
+    if row is None:
+        return  # the submission is not projected yet: its own events will recompute
+    await conn.execute(LOCK_EVENT, (row[0],))
+    await conn.execute(CLEAR_LEADERBOARD, (row[0],))
+    await conn.execute(FILL_LEADERBOARD, {"event": row[0]})

@@ -1,0 +1,75 @@
+"""The leaderboard the projector keeps in SQL follows the winner rule of commands/ranking.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from commands import ranking
+from projections.changes import RecomputeLeaderboard
+from workers.tables import recompute_leaderboard
+
+# Per submission: its team (index), status, and judges' scores.
+entries = st.lists(
+    st.tuples(
+        st.integers(0, 3),
+        st.sampled_from(["APPROVED", "APPROVED", "PENDING", "REJECTED"]),
+        st.lists(st.integers(0, 100), max_size=4),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+INSERT_SUBMISSION = """
+INSERT INTO submission (submission_id, team_id, event_id, file_url, file_size, sha256, status,
+                        submitted_at, updated_at)
+VALUES (%s, %s, %s, 'k', 1, 'h', %s, %s, %s)
+"""
+INSERT_EVALUATION = """
+INSERT INTO evaluation (evaluation_id, submission_id, judge_id, score, created_at, updated_at)
+VALUES (%s, %s, %s, %s, %s, %s)
+"""
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(submissions=entries)
+async def test_sql_standings_equal_the_python_winner_rule(
+    read_pool: AsyncConnectionPool[AsyncConnection],
+    clean_db: None,
+    submissions: list[tuple[int, str, list[int]]],
+) -> None:
+    event_id, teams = uuid4(), [uuid4() for _ in range(4)]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    standings = []
+    async with read_pool.connection() as conn, conn.transaction():
+        for index, (team, status, scores) in enumerate(submissions):
+            submission_id, at = uuid4(), start + timedelta(minutes=index % 3)
+            await conn.execute(
+                INSERT_SUBMISSION, (submission_id, teams[team], event_id, status, at, at)
+            )
+            for score in scores:
+                await conn.execute(
+                    INSERT_EVALUATION, (uuid4(), submission_id, uuid4(), score, at, at)
+                )
+            if status == "APPROVED" and scores:
+                standings.append(ranking.standing(teams[team], submission_id, at, scores))
+        await recompute_leaderboard(conn, RecomputeLeaderboard(submission_id=submission_id))
+        rows = await (
+            await conn.execute(
+                "SELECT team_id, submission_id, rank, mean_score, median_score FROM leaderboard"
+                " WHERE event_id = %s ORDER BY rank",
+                (event_id,),
+            )
+        ).fetchall()
+
+    expected = ranking.rank(standings)
+    assert [(r[0], r[1]) for r in rows] == [(s.team_id, s.submission_id) for s in expected]
+    assert [r[2] for r in rows] == list(range(1, len(expected) + 1))
+    assert [(r[3], r[4]) for r in rows] == [(s.mean_score, s.median_score) for s in expected]
