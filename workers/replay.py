@@ -60,6 +60,7 @@ class Replayer:
         self._writer = writer
         self._partitions = partitions
         self._batch = batch
+        self.applied = 0
 
     async def _apply_batch(self, conn: AsyncConnection, events: list[RecordedEvent]) -> None:
         versions: dict[str, int] = {}
@@ -68,6 +69,7 @@ class Replayer:
             versions[recorded.stream_id] = recorded.version
         for stream_id, version in versions.items():
             await self._writer.record_version(conn, tables.NAME, stream_id, version)
+        self.applied += len(events)
 
     async def _fill(self, after: int, progress: tqdm | None) -> int:
         while True:
@@ -105,5 +107,5 @@ class Replayer:
                 await conn.execute(SWAP.encode())
         finally:
             progress.close()
-        log.info("replay done", extra={"events": progress.n, "position": after})
-        return int(progress.n)
+        log.info("replay done", extra={"events": self.applied, "position": after})
+        return self.applied
