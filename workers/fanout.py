@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from redis.asyncio import Redis
 
 from events.catalog import domain_codec
+from eventstore.migrate import migrate
 from eventstore.pool import open_pool
 from eventstore.store import EventStore
 from eventstore.vault import Vault
 from workers import projector
+from workers.apps import MIGRATED_PACKAGES
 from workers.consumer import run_consumer
 from workers.lifecycle import stop_event
 from workers.relay import Relay
@@ -66,6 +69,8 @@ async def run_views(settings: Settings) -> None:
 
 
 async def run_replay(settings: Settings) -> int:
+    # The rebuild uses the table definitions on disk: the live schema must be at them too.
+    await asyncio.to_thread(migrate, settings.database_url, MIGRATED_PACKAGES)
     pool = await open_pool(settings.database_url, min_size=2, max_size=4, name="replay")
     try:
         store = EventStore(pool, domain_codec())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import sys
 from importlib import resources
+from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
@@ -21,7 +22,7 @@ from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from projections import tables
 from workers.projector import ADVANCE_PARTITION, REPLAY_LOCK
-from workers.tables import TableWriter
+from workers.tables import UPSERT_VERSION, TableWriter, recompute_all_leaderboards
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +64,24 @@ class Replayer:
         self.applied = 0
 
     async def _apply_batch(self, conn: AsyncConnection, events: list[RecordedEvent]) -> None:
+        """Row changes in order, runs of one statement shape sent as one executemany;
+        standings are left to one recomputation at the end of the replay."""
         versions: dict[str, int] = {}
+        runs: list[tuple[bytes, list[list[Any]]]] = []
         for recorded in events:
-            await self._writer.apply(conn, recorded)
+            statements, _ = await self._writer.plan(recorded)
+            for statement, params in statements:
+                if runs and runs[-1][0] == statement:
+                    runs[-1][1].append(params)
+                else:
+                    runs.append((statement, [params]))
             versions[recorded.stream_id] = recorded.version
-        for stream_id, version in versions.items():
-            await self._writer.record_version(conn, tables.NAME, stream_id, version)
+        async with conn.cursor() as cursor:
+            for statement, rows in runs:
+                await cursor.executemany(statement, rows)
+            await cursor.executemany(
+                UPSERT_VERSION, [(tables.NAME, s, v) for s, v in versions.items()]
+            )
         self.applied += len(events)
 
     async def _fill(self, after: int, progress: tqdm | None) -> int:
@@ -102,6 +115,7 @@ class Replayer:
                     await self._apply_batch(conn, events)
                     after = events[-1].global_position
                     progress.update(len(events))
+                await recompute_all_leaderboards(conn)
                 for partition in range(self._partitions):
                     await conn.execute(ADVANCE_PARTITION, (tables.NAME, partition, after))
                 await conn.execute(SWAP.encode())

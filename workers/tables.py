@@ -124,18 +124,29 @@ class TableWriter:
             case Delete():
                 return sql.SQL("DELETE FROM {} WHERE {}").format(table, where)
 
-    async def apply(self, conn: AsyncConnection, recorded: RecordedEvent) -> None:
+    async def plan(
+        self, recorded: RecordedEvent
+    ) -> tuple[list[tuple[bytes, list[Any]]], list[RecomputeLeaderboard]]:
+        """The statements one event needs, in order, and the standings it may change."""
         if isinstance(recorded.event, UserErased):
             self._keys.pop(UUID(recorded.stream_id.split("-", 1)[1]), None)
+        statements, recomputes = [], []
         for change in tables.project(fact(recorded)):
             if isinstance(change, RecomputeLeaderboard):
-                await recompute_leaderboard(conn, change)
+                recomputes.append(change)
                 continue
             if not isinstance(change, Delete):
                 opened = {k: await self._open(v) for k, v in change.values.items()}
                 change = type(change)(change.table, change.key, opened)
-            statement, params = self._statement(change)
+            statements.append(self._statement(change))
+        return statements, recomputes
+
+    async def apply(self, conn: AsyncConnection, recorded: RecordedEvent) -> None:
+        statements, recomputes = await self.plan(recorded)
+        for statement, params in statements:
             await conn.execute(statement, params)
+        for change in recomputes:
+            await recompute_leaderboard(conn, change)
 
     async def applied_version(self, conn: AsyncConnection, projection: str, stream_id: str) -> int:
         row = await (await conn.execute(READ_VERSION, (projection, stream_id))).fetchone()
@@ -155,3 +166,13 @@ async def recompute_leaderboard(conn: AsyncConnection, change: RecomputeLeaderbo
     await conn.execute(LOCK_EVENT, (row[0],))
     await conn.execute(CLEAR_LEADERBOARD, (row[0],))
     await conn.execute(FILL_LEADERBOARD, {"event": row[0]})
+
+
+APPROVED_EVENTS = "SELECT DISTINCT event_id FROM submission WHERE status = 'APPROVED'"
+
+
+async def recompute_all_leaderboards(conn: AsyncConnection) -> None:
+    """Every event's standings from the tables as they are (a replay does this once)."""
+    for (event_id,) in await (await conn.execute(APPROVED_EVENTS)).fetchall():
+        await conn.execute(CLEAR_LEADERBOARD, (event_id,))
+        await conn.execute(FILL_LEADERBOARD, {"event": event_id})

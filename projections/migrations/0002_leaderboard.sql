@@ -4,7 +4,7 @@
 -- team with several qualifying submissions keeps its best.
 SET LOCAL search_path TO read;
 -- tables --
-CREATE TABLE leaderboard (
+CREATE TABLE IF NOT EXISTS leaderboard (
     event_id      uuid             NOT NULL,
     team_id       uuid             NOT NULL,
     submission_id uuid             NOT NULL,
@@ -15,4 +15,4 @@ CREATE TABLE leaderboard (
     rank          integer          NOT NULL,
     PRIMARY KEY (event_id, team_id)
 );
-CREATE INDEX leaderboard_rank ON leaderboard (event_id, rank);
+CREATE INDEX IF NOT EXISTS leaderboard_rank ON leaderboard (event_id, rank);
