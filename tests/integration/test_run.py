@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -15,19 +16,35 @@ from workers.cli import PLATFORM_PROCESSES
 PORT = 18100
 
 
-def test_run_serves_then_stops_every_child_on_sigterm(database_url: str) -> None:
+VHOST = "kazrockets_test_run"
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(  # noqa: S603 -- the broker's admin tool, fixed arguments
+        ["/usr/sbin/rabbitmqctl", "-q", *args], check=False, capture_output=True, timeout=60
+    )
+
+
+def test_run_serves_then_stops_every_child_on_sigterm(database_url: str, tmp_path: Path) -> None:
+    # A virtual host of its own: the relay publishes the test database's events, which are
+    # nobody else's business (they would land in a developer's dead-letter queues).
+    rabbitmqctl("delete_vhost", VHOST)
+    rabbitmqctl("add_vhost", VHOST)
+    rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
     env = {
         **os.environ,
         "KAZROCKETS_DATABASE_URL": database_url,
+        "KAZROCKETS_RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:5672/{VHOST}",
         "KAZROCKETS_WRITE_API_PORT": str(PORT),
         "KAZROCKETS_S3_BUCKET": "kazrockets-test",
     }
+    # Logs go to a file: a pipe nobody reads until the end could fill and stall the children.
+    log = (tmp_path / "run.log").open("wb")
     parent = subprocess.Popen(
         [sys.executable, "-m", "workers.cli", "run"],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
-        text=True,
     )
     try:
         deadline = time.monotonic() + 30
@@ -40,11 +57,14 @@ def test_run_serves_then_stops_every_child_on_sigterm(database_url: str) -> None
         assert healthy, "the write API did not come up under `kazrockets run`"
 
         parent.send_signal(signal.SIGTERM)
-        output, _ = parent.communicate(timeout=30)
+        parent.wait(timeout=30)
     finally:
         if parent.poll() is None:
             parent.kill()
+            parent.wait()
+        log.close()
     assert parent.returncode == 0
+    output = (tmp_path / "run.log").read_text()
     assert '"message":"all processes stopped"' in output
     assert output.count('"message":"stopped"') == len(PLATFORM_PROCESSES)
     try:
