@@ -61,12 +61,21 @@ class Vault:
         return None if row is None or row[0] is None else bytes(row[0])
 
     async def seal(self, user_id: UUID, plaintext: str) -> str:
+        [sealed] = await self.seal_all(user_id, plaintext)
+        return sealed
+
+    async def seal_all(self, user_id: UUID, *plaintexts: str) -> list[str]:
+        """Encrypt several fields with one look-up of the user's key (made on first use)."""
         key = await self._key(user_id, create=True)
         if key is None:
             raise ValueError("this user's personal data is erased")
-        nonce = os.urandom(12)
-        sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), user_id.bytes)
-        return PREFIX + base64.b64encode(nonce + sealed).decode()
+        cipher = AESGCM(key)
+        sealed = []
+        for plaintext in plaintexts:
+            nonce = os.urandom(12)
+            encrypted = cipher.encrypt(nonce, plaintext.encode(), user_id.bytes)
+            sealed.append(PREFIX + base64.b64encode(nonce + encrypted).decode())
+        return sealed
 
     async def open(self, user_id: UUID, token: str) -> str:
         """The plaintext, or ERASED once the user's key is destroyed."""

@@ -34,6 +34,26 @@ def decode_raw(message: AbstractIncomingMessage) -> RawEvent:
     return _decoder.decode(message.body).raw()
 
 
+class Run(msgspec.Struct, frozen=True):
+    """A run of one partition's messages: its events, and how far the run reaches."""
+
+    partition: int
+    position: int
+    events: list[RawEvent]
+
+
+def unpack(batch: list[AbstractIncomingMessage]) -> Run:
+    """Events in order; ticks only move the position."""
+    partition, position, events = -1, 0, []
+    for message in batch:
+        headers = dict(message.headers or {})
+        partition = int(str(headers["partition"]))
+        position = max(position, int(str(headers["position"])))
+        if not headers.get("tick"):
+            events.append(decode_raw(message))
+    return Run(partition, position, events)
+
+
 class PartitionConsumer(ABC):
     name: str
 

@@ -11,7 +11,6 @@ retried in place (order matters here), then parked in the partition's dead-lette
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from aio_pika.abc import AbstractIncomingMessage
 from psycopg import AsyncConnection
@@ -20,7 +19,7 @@ from psycopg_pool import AsyncConnectionPool
 from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from projections import tables
-from workers.consumer import PartitionConsumer, decode_raw
+from workers.consumer import PartitionConsumer, unpack
 from workers.tables import TableWriter
 
 log = logging.getLogger(__name__)
@@ -81,13 +80,8 @@ class TablesProjector(PartitionConsumer):
 
     async def handle(self, batch: list[AbstractIncomingMessage]) -> None:
         """Apply a run of one partition's messages in one transaction, ticks included."""
-        partition, position = -1, 0
+        run = unpack(batch)
         async with self._pool.connection() as conn, conn.transaction():
-            for message in batch:
-                headers: dict[str, Any] = dict(message.headers or {})
-                partition = int(headers["partition"])
-                position = max(position, int(headers["position"]))
-                if not headers.get("tick"):
-                    event = self._store.decode(decode_raw(message))
-                    await self._apply_in(conn, event)
-            await conn.execute(ADVANCE_PARTITION, (tables.NAME, partition, position))
+            for raw in run.events:
+                await self._apply_in(conn, self._store.decode(raw))
+            await conn.execute(ADVANCE_PARTITION, (tables.NAME, run.partition, run.position))

@@ -38,9 +38,6 @@ POLL_SECONDS = 1.0
 UNSAFE_RETRY_SECONDS = 0.003
 IDLE_TICK_SECONDS = 5.0
 
-READ_CHECKPOINT = """
-INSERT INTO eventstore.subscriptions (name) VALUES (%s) ON CONFLICT (name) DO NOTHING;
-"""
 CHECKPOINT = "SELECT position FROM eventstore.subscriptions WHERE name = %s"
 # An upsert: the checkpoint row may have been removed (a restore, a reset) while running.
 ADVANCE = """
@@ -81,7 +78,13 @@ class EventMessage(msgspec.Struct, frozen=True):
         )
 
 
+class _Correlated(msgspec.Struct):
+    correlation_id: str | None = None
+
+
 _encoder = msgspec.json.Encoder()
+# Only the correlation id is read from the stored metadata: no need to decode the rest.
+_correlation = msgspec.json.Decoder(_Correlated)
 
 
 def to_message(event: RawEvent, partitions: int) -> tuple[str, aio_pika.Message]:
@@ -99,7 +102,7 @@ def to_message(event: RawEvent, partitions: int) -> tuple[str, aio_pika.Message]
         hash=event.hash.hex(),
         prev_hash=event.prev_hash.hex(),
     )
-    correlation = msgspec.json.decode(event.metadata).get("correlation_id")
+    correlation = _correlation.decode(event.metadata).correlation_id
     message = aio_pika.Message(
         _encoder.encode(body),
         message_id=str(event.event_id),
@@ -144,6 +147,8 @@ class Relay:
         self._partitions = partitions
         self._batch_size = batch_size
         self.published = 0
+        # Only the active relay moves the checkpoint, so after one read it is kept here.
+        self._position: int | None = None
 
     async def run(self, stopping: asyncio.Event) -> None:
         async with await AsyncConnection.connect(self._database_url, autocommit=True) as lock:
@@ -163,8 +168,6 @@ class Relay:
     async def _serve(self, stopping: asyncio.Event) -> None:
         listener = await AsyncConnection.connect(self._database_url, autocommit=True)
         await listener.execute(f"LISTEN {CHANNEL}")
-        async with self._pool.connection() as conn:
-            await conn.execute(READ_CHECKPOINT, (SUBSCRIPTION,))
         try:
             while not stopping.is_set():
                 try:
@@ -198,7 +201,7 @@ class Relay:
                 elif time.monotonic() - idle_since > IDLE_TICK_SECONDS:
                     # Idle: tell every partition again how far the log goes, so a projector
                     # that started (or a partition that was added) since knows it is current.
-                    await self._tick(partitions, await self._checkpoint())
+                    await self._tick(partitions, await self.checkpoint())
                     idle_since = time.monotonic()
                 if sent < self._batch_size:
                     await self._wait(listener, stopping)
@@ -212,21 +215,23 @@ class Relay:
         Events committed but not yet safe to read (an older transaction is still open) are
         retried after a few milliseconds: their NOTIFY has already come and gone. Otherwise
         the relay sleeps until the next NOTIFY or the poll interval."""
-        if await self._store.head_position() > await self._checkpoint():
+        if await self._store.head_position() > await self.checkpoint():
             await sleep_or_stop(stopping, UNSAFE_RETRY_SECONDS)
             return
         async for _ in listener.notifies(timeout=POLL_SECONDS, stop_after=1):
             break
 
-    async def _checkpoint(self) -> int:
-        async with self._pool.connection() as conn:
-            row = await (await conn.execute(CHECKPOINT, (SUBSCRIPTION,))).fetchone()
-        return 0 if row is None else int(row[0])
+    async def checkpoint(self) -> int:
+        """The position up to which every event is confirmed by the broker."""
+        if self._position is None:
+            async with self._pool.connection() as conn:
+                row = await (await conn.execute(CHECKPOINT, (SUBSCRIPTION,))).fetchone()
+            self._position = 0 if row is None else int(row[0])
+        return self._position
 
     async def publish_batch(self, exchange: AbstractExchange, partitions: AbstractExchange) -> int:
         """Publish the next batch with confirms in flight together; then move the checkpoint."""
-        after = await self._checkpoint()
-        events = await self._store.read_all_raw(after, self._batch_size)
+        events = await self._store.read_all_raw(await self.checkpoint(), self._batch_size)
         if not events:
             return 0
         messages = [to_message(event, self._partitions) for event in events]
@@ -235,6 +240,7 @@ class Relay:
         await self._tick(partitions, last)
         async with self._pool.connection() as conn:
             await conn.execute(ADVANCE, {"name": SUBSCRIPTION, "position": last})
+        self._position = last
         self.published += len(events)
         return len(events)
 

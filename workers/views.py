@@ -21,8 +21,9 @@ from eventstore.store import EventStore
 from eventstore.vault import Vault, open_with
 from projections import views
 from projections.changes import Fact, Sealed
-from workers.consumer import PartitionConsumer, decode_raw
+from workers.consumer import PartitionConsumer, unpack
 from workers.projector import ADVANCE_PARTITION
+from workers.tables import fact
 
 # KEYS[1] view; ARGV: version, JSON ('' for a tombstone), TTL seconds ('0': none)
 WRITE_VIEW = """
@@ -78,15 +79,9 @@ class ViewsProjector(PartitionConsumer):
         return written
 
     async def handle(self, batch: list[AbstractIncomingMessage]) -> None:
-        partition, position = -1, 0
-        for message in batch:
-            headers: dict[str, Any] = dict(message.headers or {})
-            partition = int(headers["partition"])
-            position = max(position, int(headers["position"]))
-            if not headers.get("tick"):
-                recorded = self._store.decode(decode_raw(message))
-                await self.apply(
-                    Fact(recorded.stream_id, recorded.recorded_at, recorded.event), recorded.version
-                )
+        run = unpack(batch)
+        for raw in run.events:
+            recorded = self._store.decode(raw)
+            await self.apply(fact(recorded), recorded.version)
         async with self._pool.connection() as conn:
-            await conn.execute(ADVANCE_PARTITION, (views.NAME, partition, position))
+            await conn.execute(ADVANCE_PARTITION, (views.NAME, run.partition, run.position))

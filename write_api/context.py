@@ -20,14 +20,19 @@ from write_api.problems import ProblemError
 CORRELATION_HEADER = "x-correlation-id"
 
 
-def _correlation_from(scope: Scope) -> UUID:
+def header(scope: Scope, name: bytes) -> str | None:
+    """A request header straight from the ASGI scope (``name`` lower case)."""
     for key, value in scope.get("headers", []):
-        if key == CORRELATION_HEADER.encode():
-            try:
-                return UUID(bytes(value).decode("latin-1"))
-            except ValueError:
-                break
-    return uuid4()
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def _correlation_from(scope: Scope) -> UUID:
+    try:
+        return UUID(header(scope, CORRELATION_HEADER.encode()) or "")
+    except ValueError:
+        return uuid4()
 
 
 class CorrelationMiddleware:

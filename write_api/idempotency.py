@@ -21,6 +21,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from write_api import tokens
+from write_api.context import header
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_KEY_LENGTH = 200
@@ -48,13 +49,6 @@ SWEEP = "DELETE FROM write_api.idempotency WHERE created_at < now() - interval '
 KEPT_HEADERS = frozenset({b"content-type", b"x-event-position", b"location"})
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return bytes(value).decode("latin-1")
-    return None
-
-
 def _fingerprint_key(config: tokens.TokenConfig) -> bytes:
     """A key for request fingerprints, derived from the server secret for this one use."""
     return hashlib.sha256(b"kazrockets idempotency fingerprint\0" + config.secret.encode()).digest()
@@ -78,7 +72,7 @@ class IdempotencyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         is_http = scope["type"] == ScopeType.HTTP
-        key = _header(scope, b"idempotency-key") if is_http else None
+        key = header(scope, b"idempotency-key") if is_http else None
         raw = cast(dict[str, Any], scope)
         path = str(raw.get("path", "")).rstrip("/")
         if key is None or raw.get("method") not in UNSAFE or path in NOT_KEPT:
@@ -110,7 +104,7 @@ class IdempotencyMiddleware:
 
     @staticmethod
     def _caller(scope: Scope, config: tokens.TokenConfig) -> str:
-        authorization = _header(scope, b"authorization") or ""
+        authorization = header(scope, b"authorization") or ""
         claims = tokens.read(config, authorization.removeprefix("Bearer ").strip())
         return "anonymous" if claims is None else str(claims.user_id)
 

@@ -12,7 +12,7 @@ from commands.actors import Actor
 from commands.errors import Conflict
 from commands.handlers import Outcome, on_one_stream, retrying
 from commands.ports import CommandContext, Services
-from commands.repository import TEAMS, USERS
+from commands.repository import TEAMS, USERS, Loaded
 from commands.users import RegisterUser, SealedProfile, UserState
 from eventstore.errors import UniqueKeyTaken
 from eventstore.records import StreamAppend, UniqueClaim
@@ -32,13 +32,17 @@ async def hash_password(password: str, rounds: int) -> str:
 async def register(services: Services, ctx: CommandContext, command: RegisterUser) -> Outcome:
     """Self-registration (no actor) or an account made by an ORGANIZER or the CLI."""
     users.check_registration(command, ctx.actor)
-    loaded = await services.repository.load(USERS, command.user_id)
+    # The id is new, so the stream is: nothing to load (the append at version 0 checks it).
+    loaded = Loaded(USERS.stream_id(command.user_id), 0, UserState())
     key = email_hash(services.email_hash_key, command.email)
     if await services.repository.store.claim_owner(EMAIL_SCOPE, key) is not None:
         raise Conflict("this email is registered already", "email")
+    email, name = await services.vault.seal_all(
+        command.user_id, command.email.strip(), command.name.strip()
+    )
     sealed = SealedProfile(
-        email=await services.vault.seal(command.user_id, command.email.strip()),
-        name=await services.vault.seal(command.user_id, command.name.strip()),
+        email=email,
+        name=name,
         email_hash=key,
         password_hash=await hash_password(command.password, services.bcrypt_rounds),
     )
