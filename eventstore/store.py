@@ -137,7 +137,7 @@ class EventStore:
             if connection is None and isinstance(translated, ConcurrencyConflict | InvalidAppend):
                 # A retried batch finds its streams moved on: if it is stored already, the
                 # retry succeeded and gets the first positions; partly stored is refused.
-                stored = await self._stored_positions(event_ids)
+                stored = await self.stored_positions(event_ids)
                 if len(stored) == len(event_ids):
                     return AppendResult(stored)
                 if stored:
@@ -213,7 +213,8 @@ class EventStore:
             [r.stream_id for r in releases],
         ]
 
-    async def _stored_positions(self, event_ids: list[UUID]) -> dict[UUID, int]:
+    async def stored_positions(self, event_ids: list[UUID]) -> dict[UUID, int]:
+        """Where each of these events is stored (absent: not in this store)."""
         async with self._pool.connection() as conn:
             cursor = await conn.execute(STORED_POSITIONS, (event_ids,))
             return {event_id: position for event_id, position in await cursor.fetchall()}

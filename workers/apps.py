@@ -16,6 +16,7 @@ def write_api_config(settings: Settings) -> WriteApiConfig:
     return WriteApiConfig(
         database_url=settings.database_url,
         redis_url=settings.redis_url,
+        redis_cluster=settings.redis_cluster,
         s3_endpoint_url=settings.s3_endpoint_url,
         s3_bucket=settings.s3_bucket,
         s3_region=settings.s3_region,

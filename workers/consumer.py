@@ -18,6 +18,7 @@ import msgspec
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 
 from eventstore.records import RawEvent
+from eventstore.store import EventStore
 from workers import topology
 from workers.relay import EventMessage
 
@@ -52,6 +53,27 @@ def unpack(batch: list[AbstractIncomingMessage]) -> Run:
         if not headers.get("tick"):
             events.append(decode_raw(message))
     return Run(partition, position, events)
+
+
+async def stored(store: EventStore, run: Run) -> Run:
+    """The run without events this store does not hold.
+
+    Messages outlive the database: after it is dropped or restored from a backup, the queues
+    can still hold events it never had, or no longer has, and those must not project phantom
+    rows. One look-up per run; a run that lost events reaches no further than the store's head.
+    """
+    if not run.events:
+        return run
+    positions = await store.stored_positions([event.event_id for event in run.events])
+    kept = [e for e in run.events if positions.get(e.event_id) == e.global_position]
+    if len(kept) == len(run.events):
+        return run
+    log.warning(
+        "dropped events the store does not hold",
+        extra={"partition": run.partition, "events": len(run.events) - len(kept)},
+    )
+    head = await store.safe_head_position()
+    return Run(run.partition, min(run.position, head), kept)
 
 
 class PartitionConsumer(ABC):

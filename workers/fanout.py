@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from redis.asyncio import Redis
-
 from events.catalog import domain_codec
 from eventstore.migrate import migrate
 from eventstore.pool import open_pool
 from eventstore.store import EventStore
 from eventstore.vault import Vault
+from projections import cache
 from workers import projector
 from workers.apps import MIGRATED_PACKAGES
 from workers.consumer import run_consumer
@@ -47,8 +46,15 @@ async def run_projector(settings: Settings) -> None:
     )  # fmt: skip
     try:
         store = EventStore(pool, domain_codec())
-        tables = projector.TablesProjector(pool, store, TableWriter(Vault(pool)))
-        await run_consumer(tables, settings.rabbitmq_url, settings.projector_partitions, stopping)
+        redis = cache.connect(settings.redis_url, settings.redis_cluster)
+        writer = TableWriter(Vault(pool))
+        tables = projector.TablesProjector(pool, store, writer, cache.Cache(redis))
+        try:
+            await run_consumer(
+                tables, settings.rabbitmq_url, settings.projector_partitions, stopping
+            )
+        finally:
+            await redis.aclose()
     finally:
         await pool.close()
 
@@ -58,10 +64,10 @@ async def run_views(settings: Settings) -> None:
     pool = await open_pool(
         settings.database_url, min_size=1, max_size=4, name="views", search_path=LIVE
     )
-    redis: Redis = Redis.from_url(settings.redis_url)
+    redis = cache.connect(settings.redis_url, settings.redis_cluster)
     try:
         store = EventStore(pool, domain_codec())
-        consumer = ViewsProjector(redis, store, Vault(pool), pool)
+        consumer = ViewsProjector(cache.Cache(redis), store, Vault(pool), pool)
         await run_consumer(consumer, settings.rabbitmq_url, settings.projector_partitions, stopping)
     finally:
         await redis.aclose()
@@ -72,9 +78,14 @@ async def run_replay(settings: Settings) -> int:
     # The rebuild uses the table definitions on disk: the live schema must be at them too.
     await asyncio.to_thread(migrate, settings.database_url, MIGRATED_PACKAGES)
     pool = await open_pool(settings.database_url, min_size=2, max_size=4, name="replay")
+    redis = cache.connect(settings.redis_url, settings.redis_cluster)
     try:
         store = EventStore(pool, domain_codec())
-        replayer = Replayer(pool, store, TableWriter(Vault(pool)), settings.projector_partitions)
+        replayer = Replayer(
+            pool, store, TableWriter(Vault(pool)), settings.projector_partitions,
+            cache=cache.Cache(redis),
+        )  # fmt: skip
         return await replayer.run()
     finally:
+        await redis.aclose()
         await pool.close()

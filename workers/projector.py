@@ -11,6 +11,7 @@ retried in place (order matters here), then parked in the partition's dead-lette
 from __future__ import annotations
 
 import logging
+from uuid import UUID
 
 from aio_pika.abc import AbstractIncomingMessage
 from psycopg import AsyncConnection
@@ -19,8 +20,10 @@ from psycopg_pool import AsyncConnectionPool
 from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from projections import tables
-from workers.consumer import PartitionConsumer, unpack
-from workers.tables import TableWriter
+from projections.cache import Cache
+from projections.changes import RecomputeLeaderboard
+from workers.consumer import PartitionConsumer, stored, unpack
+from workers.tables import TableWriter, publish_standings, recompute_standings
 
 log = logging.getLogger(__name__)
 
@@ -41,23 +44,38 @@ class TablesProjector(PartitionConsumer):
     name = tables.NAME
 
     def __init__(
-        self, pool: AsyncConnectionPool[AsyncConnection], store: EventStore, writer: TableWriter
+        self,
+        pool: AsyncConnectionPool[AsyncConnection],
+        store: EventStore,
+        writer: TableWriter,
+        cache: Cache | None = None,
     ) -> None:
         self._pool = pool
         self._store = store
         self._writer = writer
+        self._cache = cache
         self.applied = 0
 
     async def apply(self, recorded: RecordedEvent, partition: int | None) -> bool:
         """Apply one event exactly once; False when it was applied before."""
+        recomputes: list[RecomputeLeaderboard] = []
         async with self._pool.connection() as conn, conn.transaction():
-            applied = await self._apply_in(conn, recorded)
+            applied = await self._apply_in(conn, recorded, recomputes)
+            position = recorded.global_position
+            changed = await recompute_standings(conn, recomputes, position)
             if partition is not None:
-                position = recorded.global_position
                 await conn.execute(ADVANCE_PARTITION, (tables.NAME, partition, position))
+        await self._publish(changed)
         return applied
 
-    async def _apply_in(self, conn: AsyncConnection, recorded: RecordedEvent) -> bool:
+    async def _publish(self, events: list[UUID]) -> None:
+        if self._cache is not None and events:
+            async with self._pool.connection() as conn:
+                await publish_standings(conn, self._cache, events)
+
+    async def _apply_in(
+        self, conn: AsyncConnection, recorded: RecordedEvent, recomputes: list[RecomputeLeaderboard]
+    ) -> bool:
         # Shared: a replay's swap waits for us. Per stream: two consumers of one partition
         # overlapping during a hand-over still apply a stream's events one at a time.
         await conn.execute(LOCKS, (REPLAY_LOCK, recorded.stream_id))
@@ -72,16 +90,19 @@ class TablesProjector(PartitionConsumer):
                 "filling a gap", extra={"stream_id": recorded.stream_id, "events": len(missed)}
             )
             for earlier in missed:
-                await self._writer.apply(conn, earlier)
-        await self._writer.apply(conn, recorded)
+                recomputes += await self._writer.apply(conn, earlier)
+        recomputes += await self._writer.apply(conn, recorded)
         await self._writer.record_version(conn, tables.NAME, recorded.stream_id, recorded.version)
         self.applied += 1
         return True
 
     async def handle(self, batch: list[AbstractIncomingMessage]) -> None:
         """Apply a run of one partition's messages in one transaction, ticks included."""
-        run = unpack(batch)
+        run = await stored(self._store, unpack(batch))
+        recomputes: list[RecomputeLeaderboard] = []
         async with self._pool.connection() as conn, conn.transaction():
             for raw in run.events:
-                await self._apply_in(conn, self._store.decode(raw))
+                await self._apply_in(conn, self._store.decode(raw), recomputes)
+            changed = await recompute_standings(conn, recomputes, run.position)
             await conn.execute(ADVANCE_PARTITION, (tables.NAME, run.partition, run.position))
+        await self._publish(changed)

@@ -21,8 +21,9 @@ from tqdm import tqdm
 from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from projections import tables
+from projections.cache import Cache
 from workers.projector import ADVANCE_PARTITION, REPLAY_LOCK
-from workers.tables import UPSERT_VERSION, TableWriter, recompute_all_leaderboards
+from workers.tables import UPSERT_VERSION, TableWriter, publish_standings, recompute_all_standings
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,9 @@ class Replayer:
         writer: TableWriter,
         partitions: int,
         batch: int = BATCH,
+        cache: Cache | None = None,
     ) -> None:
+        self._cache = cache
         self._pool = pool
         self._store = store
         self._writer = writer
@@ -115,11 +118,15 @@ class Replayer:
                     await self._apply_batch(conn, events)
                     after = events[-1].global_position
                     progress.update(len(events))
-                await recompute_all_leaderboards(conn)
+                standings = await recompute_all_standings(conn, after)
                 for partition in range(self._partitions):
                     await conn.execute(ADVANCE_PARTITION, (tables.NAME, partition, after))
                 await conn.execute(SWAP.encode())
         finally:
             progress.close()
+        if self._cache is not None:
+            async with self._pool.connection() as conn:
+                await conn.execute(f"SET search_path TO {LIVE}")
+                await publish_standings(conn, self._cache, standings)
         log.info("replay done", extra={"events": self.applied, "position": after})
         return self.applied

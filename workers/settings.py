@@ -14,6 +14,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = "postgresql://postgres@127.0.0.1:5432/kazrockets"
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # True: redis_url names one node of a Redis Cluster (every multi-key script is slot-safe).
+    redis_cluster: bool = False
     s3_endpoint_url: str = "http://127.0.0.1:9000"
     s3_bucket: str = "kazrockets"
     s3_region: str = "us-east-1"

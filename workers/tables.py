@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection, sql
+from redis.exceptions import RedisError
 
 from events.users import UserErased
 from eventstore.records import RecordedEvent
 from eventstore.vault import Vault, open_with
 from projections import tables
+from projections.cache import Cache, Standing, Standings
 from projections.changes import (
     Delete,
     Fact,
@@ -21,22 +24,26 @@ from projections.changes import (
 )
 
 RowChange = Upsert | Update | Delete
+log = logging.getLogger(__name__)
 
-# Standings are recomputed from the tables, after a lock per competitive event: a second
-# transaction recomputing the same event waits, then its statement sees the first one's rows
-# (read committed), so the last recomputation always includes every committed change.
-EVENT_OF = """
-SELECT s.event_id FROM submission s
-WHERE s.submission_id = coalesce(
-    %(submission)s::uuid,
-    (SELECT e.submission_id FROM evaluation e WHERE e.evaluation_id = %(evaluation)s::uuid))
+# Standings are recomputed from the tables under one lock for all of them, taken before the
+# affected events are even looked up: of two transactions whose changes meet in one event's
+# standings (an evaluation in one partition, its submission's approval in another), the one
+# that takes the lock second sees every row the first one wrote (read committed), including
+# a submission row that did not exist yet when the first looked. A lock per event cannot give
+# that: the first may not know the event yet. One lock also means no lock-order deadlocks.
+LOCK_STANDINGS = "SELECT pg_advisory_xact_lock(hashtextextended('kazrockets:leaderboard', 0))"
+EVENTS_OF = """
+SELECT DISTINCT s.event_id FROM submission s
+WHERE s.submission_id = ANY(%(submissions)s::uuid[])
+   OR s.submission_id IN (SELECT e.submission_id FROM evaluation e
+                          WHERE e.evaluation_id = ANY(%(evaluations)s::uuid[]))
 """
-LOCK_EVENT = "SELECT pg_advisory_xact_lock(hashtextextended('leaderboard:' || %s::text, 0))"
 CLEAR_LEADERBOARD = "DELETE FROM leaderboard WHERE event_id = %s"
 # The rule of commands/ranking.py, in SQL (tested against it). COLLATE "C" orders ids as
 # Python compares strings.
 FILL_LEADERBOARD = """
-INSERT INTO leaderboard (event_id, team_id, submission_id, submitted_at, evaluations,
+INSERT INTO leaderboard (event_id, team_id, team_name, submission_id, submitted_at, evaluations,
                          mean_score, median_score, rank)
 WITH scored AS (
     SELECT s.team_id, s.submission_id, s.submitted_at, count(*)::integer AS evaluations,
@@ -51,10 +58,26 @@ WITH scored AS (
     ORDER BY team_id, mean_score DESC, median_score DESC, evaluations DESC, submitted_at,
              submission_id::text COLLATE "C"
 )
-SELECT %(event)s, team_id, submission_id, submitted_at, evaluations, mean_score, median_score,
-       row_number() OVER (ORDER BY mean_score DESC, median_score DESC, evaluations DESC,
-                          submitted_at, submission_id::text COLLATE "C")
-FROM best
+SELECT %(event)s, b.team_id, coalesce(t.name, ''), b.submission_id, b.submitted_at,
+       b.evaluations, b.mean_score, b.median_score,
+       row_number() OVER (ORDER BY b.mean_score DESC, b.median_score DESC, b.evaluations DESC,
+                          b.submitted_at, b.submission_id::text COLLATE "C")
+FROM best b LEFT JOIN team t ON t.team_id = b.team_id
+"""
+# Revisions come from the clock read under the lock, so they grow in the order recomputations
+# happen, also across a replay that starts the table over (never below the last one + 1).
+BUMP_REVISION = """
+INSERT INTO leaderboard_revision (event_id, revision, position)
+VALUES (%(event)s, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint, %(position)s)
+ON CONFLICT (event_id) DO UPDATE
+SET revision = GREATEST(excluded.revision, leaderboard_revision.revision + 1),
+    position = GREATEST(excluded.position, leaderboard_revision.position)
+"""
+READ_STANDINGS = """
+SELECT r.revision, r.position, l.rank, l.team_id, l.team_name, l.mean_score, l.median_score,
+       l.evaluations, l.submission_id
+FROM leaderboard_revision r LEFT JOIN leaderboard l ON l.event_id = r.event_id
+WHERE r.event_id = %s ORDER BY l.rank
 """
 
 UPSERT_VERSION = """
@@ -141,12 +164,14 @@ class TableWriter:
             statements.append(self._statement(change))
         return statements, recomputes
 
-    async def apply(self, conn: AsyncConnection, recorded: RecordedEvent) -> None:
+    async def apply(
+        self, conn: AsyncConnection, recorded: RecordedEvent
+    ) -> list[RecomputeLeaderboard]:
+        """Write one event's row changes; the standings it may change are left to the caller."""
         statements, recomputes = await self.plan(recorded)
         for statement, params in statements:
             await conn.execute(statement, params)
-        for change in recomputes:
-            await recompute_leaderboard(conn, change)
+        return recomputes
 
     async def applied_version(self, conn: AsyncConnection, projection: str, stream_id: str) -> int:
         row = await (await conn.execute(READ_VERSION, (projection, stream_id))).fetchone()
@@ -158,21 +183,56 @@ class TableWriter:
         await conn.execute(UPSERT_VERSION, (projection, stream_id, version))
 
 
-async def recompute_leaderboard(conn: AsyncConnection, change: RecomputeLeaderboard) -> None:
-    params = {"submission": change.submission_id, "evaluation": change.evaluation_id}
-    row = await (await conn.execute(EVENT_OF, params)).fetchone()
-    if row is None:
-        return  # the submission is not projected yet: its own events will recompute
-    await conn.execute(LOCK_EVENT, (row[0],))
-    await conn.execute(CLEAR_LEADERBOARD, (row[0],))
-    await conn.execute(FILL_LEADERBOARD, {"event": row[0]})
+async def recompute_standings(
+    conn: AsyncConnection, changes: list[RecomputeLeaderboard], position: int
+) -> list[UUID]:
+    """Recompute the standings these changes touch; the events whose standings were rewritten."""
+    if not changes:
+        return []
+    await conn.execute(LOCK_STANDINGS)
+    params = {
+        "submissions": [c.submission_id for c in changes if c.submission_id is not None],
+        "evaluations": [c.evaluation_id for c in changes if c.evaluation_id is not None],
+    }
+    events = [row[0] for row in await (await conn.execute(EVENTS_OF, params)).fetchall()]
+    for event_id in events:
+        await _rewrite(conn, event_id, position)
+    return events
+
+
+async def _rewrite(conn: AsyncConnection, event_id: UUID, position: int) -> None:
+    await conn.execute(CLEAR_LEADERBOARD, (event_id,))
+    await conn.execute(FILL_LEADERBOARD, {"event": event_id})
+    await conn.execute(BUMP_REVISION, {"event": event_id, "position": position})
+
+
+async def publish_standings(conn: AsyncConnection, cache: Cache, events: list[UUID]) -> None:
+    """Copy committed standings to Redis (a newer copy there is kept)."""
+    try:
+        for event_id in events:
+            standings = await read_standings(conn, event_id)
+            if standings is not None:
+                await cache.write_standings(standings)
+    except RedisError as error:  # a cache: the read side refills it from the tables
+        log.warning("standings not copied to Redis", extra={"error": str(error)})
+
+
+async def read_standings(conn: AsyncConnection, event_id: UUID) -> Standings | None:
+    """An event's standings as the tables hold them (None: never computed)."""
+    rows = await (await conn.execute(READ_STANDINGS, (event_id,))).fetchall()
+    if not rows:
+        return None
+    items = [Standing(*row[2:]) for row in rows if row[2] is not None]
+    return Standings(event_id, as_of_position=rows[0][1], revision=rows[0][0], items=items)
 
 
 APPROVED_EVENTS = "SELECT DISTINCT event_id FROM submission WHERE status = 'APPROVED'"
 
 
-async def recompute_all_leaderboards(conn: AsyncConnection) -> None:
+async def recompute_all_standings(conn: AsyncConnection, position: int) -> list[UUID]:
     """Every event's standings from the tables as they are (a replay does this once)."""
-    for (event_id,) in await (await conn.execute(APPROVED_EVENTS)).fetchall():
-        await conn.execute(CLEAR_LEADERBOARD, (event_id,))
-        await conn.execute(FILL_LEADERBOARD, {"event": event_id})
+    await conn.execute(LOCK_STANDINGS)
+    events = [row[0] for row in await (await conn.execute(APPROVED_EVENTS)).fetchall()]
+    for event_id in events:
+        await _rewrite(conn, event_id, position)
+    return events

@@ -13,7 +13,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from redis.asyncio import Redis
 
 from commands.ports import Services
 from commands.repository import Repository
@@ -22,6 +21,7 @@ from eventstore.notify import Notifier
 from eventstore.pool import open_pool
 from eventstore.store import EventStore
 from eventstore.vault import Vault
+from projections import cache
 from write_api import tokens
 from write_api.context import (
     CorrelationMiddleware,
@@ -44,6 +44,7 @@ from write_api.throttle import LoginThrottle
 class WriteApiConfig(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str
     redis_url: str
+    redis_cluster: bool = False
     s3_endpoint_url: str
     s3_bucket: str
     s3_region: str
@@ -62,7 +63,7 @@ def _lifespan(config: WriteApiConfig) -> Any:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         pool = await open_pool(config.database_url, max_size=config.pool_size, name="write-api")
-        redis: Redis = Redis.from_url(config.redis_url)
+        redis = cache.connect(config.redis_url, config.redis_cluster)
         files = S3FileStore.from_config(config)
         await asyncio.to_thread(files.ensure_bucket)
         app.state.pool = pool

@@ -1,19 +1,28 @@
-"""Login throttling against brute force, per account and per client address, in Redis."""
+"""Login throttling against brute force, per account and per client address, in Redis.
+
+Every Redis call touches one key, so the same code runs on a single server and a cluster."""
 
 from __future__ import annotations
 
 import hashlib
 
-from redis.asyncio import Redis
-
+from projections.cache import RedisClient
 from write_api.problems import ProblemError
+
+# KEYS[1] a counter; ARGV[1] its window: count one failure, the window starting at the first.
+COUNT_FAILURE = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
 
 
 class LoginThrottle:
     """At most ``limit`` failed logins per ``window`` seconds per account and per address."""
 
-    def __init__(self, redis: Redis, limit: int = 10, window: int = 300) -> None:
+    def __init__(self, redis: RedisClient, limit: int = 10, window: int = 300) -> None:
         self._redis = redis
+        self._count = redis.register_script(COUNT_FAILURE)
         self.limit = limit
         self.window = window
 
@@ -27,7 +36,7 @@ class LoginThrottle:
 
     async def check(self, email: str, address: str) -> None:
         keys = self._keys(email, address)
-        counts = await self._redis.mget(keys)
+        counts = [await self._redis.get(key) for key in keys]
         if any(int(c) >= self.limit for c in counts if c is not None):
             ttl = max([await self._redis.ttl(k) for k in keys] + [1])
             raise ProblemError(
@@ -35,11 +44,8 @@ class LoginThrottle:
             )
 
     async def failed(self, email: str, address: str) -> None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            for key in self._keys(email, address):
-                pipe.incr(key)
-                pipe.expire(key, self.window, nx=True)
-            await pipe.execute()
+        for key in self._keys(email, address):
+            await self._count(keys=[key], args=[self.window])
 
     async def succeeded(self, email: str) -> None:
         await self._redis.delete(self._keys(email, "")[0])

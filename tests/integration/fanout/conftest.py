@@ -13,6 +13,7 @@ from uuid import uuid4
 import pytest
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
+from redis.asyncio import Redis
 
 from commands.ports import Services
 from commands.repository import Repository
@@ -21,6 +22,7 @@ from eventstore.notify import Notifier
 from eventstore.pool import open_pool
 from eventstore.store import EventStore
 from eventstore.vault import Vault
+from projections.cache import Cache
 from workers import projector
 from workers.consumer import run_consumer
 from workers.relay import Relay
@@ -57,6 +59,7 @@ class Fanout:
     relay: Relay
     tables: projector.TablesProjector
     rabbitmq_url: str
+    cache: Cache
 
     async def watermark(self) -> int:
         async with self.read_pool.connection() as conn:
@@ -79,6 +82,15 @@ class Fanout:
 
 
 @pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    """Redis database 14, empty at the start of each test."""
+    client: Redis = Redis.from_url("redis://127.0.0.1:6379/14")
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
 async def read_pool(database_url: str) -> AsyncIterator[AsyncConnectionPool[AsyncConnection]]:
     pool = await open_pool(database_url, min_size=1, max_size=6, name="read", search_path=LIVE)
     yield pool
@@ -91,6 +103,7 @@ async def fanout(
     read_pool: AsyncConnectionPool[AsyncConnection],
     database_url: str,
     rabbitmq_url: str,
+    redis: Redis,
     clean_db: None,
 ) -> AsyncIterator[Fanout]:
     """Relay and projector running as tasks; the read tables start empty."""
@@ -102,12 +115,13 @@ async def fanout(
         email_hash_key=uuid4().bytes, bcrypt_rounds=4,
     )  # fmt: skip
     relay = Relay(store, pool, database_url, rabbitmq_url, PARTITIONS, batch_size=200)
-    tables = projector.TablesProjector(read_pool, store, TableWriter(Vault(pool)))
+    cache = Cache(redis)
+    tables = projector.TablesProjector(read_pool, store, TableWriter(Vault(pool)), cache)
     stopping = asyncio.Event()
     tasks = [
         asyncio.create_task(relay.run(stopping)),
         asyncio.create_task(run_consumer(tables, rabbitmq_url, PARTITIONS, stopping)),
     ]
-    yield Fanout(store, pool, read_pool, services, relay, tables, rabbitmq_url)
+    yield Fanout(store, pool, read_pool, services, relay, tables, rabbitmq_url, cache)
     stopping.set()
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)

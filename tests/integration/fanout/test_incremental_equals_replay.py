@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
+from uuid import UUID
 
 from hypothesis import HealthCheck, given, settings
 
 from eventstore.vault import Vault
+from projections.cache import Standing
 from projections.tables import TABLES
 from tests.conftest import RESET
 from tests.integration.fanout.conftest import PARTITIONS, Fanout
@@ -14,13 +16,28 @@ from tests.integration.fanout.scenario import World, steps
 from tests.integration.fanout.snapshots import snapshot
 from workers.projector import TablesProjector
 from workers.replay import Replayer
-from workers.tables import TableWriter
+from workers.tables import TableWriter, read_standings
 
 
 async def replayed(fanout: Fanout) -> dict[str, list[tuple[object, ...]]]:
     writer = TableWriter(Vault(fanout.pool))
-    await Replayer(fanout.pool, fanout.store, writer, PARTITIONS, batch=7).run(show_progress=False)
+    replayer = Replayer(fanout.pool, fanout.store, writer, PARTITIONS, batch=7, cache=fanout.cache)
+    await replayer.run(show_progress=False)
     return await snapshot(fanout.read_pool)
+
+
+async def tabled_standings(fanout: Fanout) -> dict[UUID, list[Standing]]:
+    async with fanout.read_pool.connection() as conn:
+        rows = await (await conn.execute("SELECT event_id FROM leaderboard_revision")).fetchall()
+        found = {row[0]: await read_standings(conn, row[0]) for row in rows}
+    return {event: s.items for event, s in found.items() if s is not None and s.items}
+
+
+async def cached_standings(fanout: Fanout) -> dict[UUID, list[Standing]]:
+    async with fanout.read_pool.connection() as conn:
+        rows = await (await conn.execute("SELECT event_id FROM leaderboard_revision")).fetchall()
+    found = {row[0]: await fanout.cache.read_standings(row[0]) for row in rows}
+    return {event: s.items for event, s in found.items() if s is not None and s.items}
 
 
 def differences(
@@ -50,9 +67,12 @@ async def test_incremental_projection_equals_a_full_replay(
     await fanout.caught_up()
 
     incremental = await snapshot(fanout.read_pool)
+    cached = await cached_standings(fanout)
     rebuilt = await replayed(fanout)
 
     assert rebuilt == incremental, differences(incremental, rebuilt)
+    assert cached == await tabled_standings(fanout)  # Redis holds what the tables hold
+    assert await cached_standings(fanout) == cached  # and so it does after the replay
     assert len(incremental["app_user"]) == 1 + len(world.participants) + len(world.judges)
 
 

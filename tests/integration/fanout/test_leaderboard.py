@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -12,7 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from commands import ranking
 from projections.changes import RecomputeLeaderboard
-from workers.tables import recompute_leaderboard
+from workers.tables import read_standings, recompute_standings
 
 # Per submission: its team (index), status, and judges' scores.
 entries = st.lists(
@@ -60,7 +61,7 @@ async def test_sql_standings_equal_the_python_winner_rule(
                 )
             if status == "APPROVED" and scores:
                 standings.append(ranking.standing(teams[team], submission_id, at, scores))
-        await recompute_leaderboard(conn, RecomputeLeaderboard(submission_id=submission_id))
+        await recompute_standings(conn, [RecomputeLeaderboard(submission_id=submission_id)], 1)
         rows = await (
             await conn.execute(
                 "SELECT team_id, submission_id, rank, mean_score, median_score FROM leaderboard"
@@ -73,3 +74,39 @@ async def test_sql_standings_equal_the_python_winner_rule(
     assert [(r[0], r[1]) for r in rows] == [(s.team_id, s.submission_id) for s in expected]
     assert [r[2] for r in rows] == list(range(1, len(expected) + 1))
     assert [(r[3], r[4]) for r in rows] == [(s.mean_score, s.median_score) for s in expected]
+
+
+async def test_an_evaluation_and_its_submissions_approval_in_two_partitions_both_count(
+    read_pool: AsyncConnectionPool[AsyncConnection], clean_db: None
+) -> None:
+    """The evaluation's transaction cannot see the submission yet (uncommitted), and the
+    approval's recomputation cannot see the evaluation (uncommitted): the standings must
+    still count the evaluation, whichever commits first."""
+    event_id, team_id, submission_id = uuid4(), uuid4(), uuid4()
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    async with read_pool.connection() as approval, read_pool.connection() as evaluation:
+        await evaluation.execute("BEGIN")
+        await evaluation.execute(INSERT_EVALUATION, (uuid4(), submission_id, uuid4(), 70, at, at))
+        await approval.execute("BEGIN")
+        await approval.execute(
+            INSERT_SUBMISSION, (submission_id, team_id, event_id, "APPROVED", at, at)
+        )
+        assert await recompute_standings(
+            approval, [RecomputeLeaderboard(submission_id=submission_id)], 2
+        ) == [event_id]
+        # The evaluation's recomputation waits for the approval's transaction to end.
+        late = asyncio.create_task(
+            recompute_standings(evaluation, [RecomputeLeaderboard(submission_id=submission_id)], 1)
+        )
+        await asyncio.sleep(0.2)
+        assert not late.done()
+        await approval.execute("COMMIT")
+        assert await late == [event_id]
+        await evaluation.execute("COMMIT")
+        standings = await read_standings(evaluation, event_id)
+
+    assert standings is not None
+    assert [(s.team_id, s.mean_score, s.evaluations) for s in standings.items] == [
+        (team_id, 70.0, 1)
+    ]
+    assert standings.as_of_position == 2

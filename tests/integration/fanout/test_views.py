@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
-import pytest
 from redis.asyncio import Redis
 
 from eventstore.vault import Vault
@@ -16,14 +14,6 @@ from tests.integration.fanout.scenario import World
 from workers.views import ViewsProjector
 
 
-@pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    client: Redis = Redis.from_url("redis://127.0.0.1:6379/14")
-    await client.flushdb()
-    yield client
-    await client.aclose()
-
-
 async def test_views_follow_the_newest_version_whatever_the_delivery_order(
     fanout: Fanout, redis: Redis
 ) -> None:
@@ -32,7 +22,7 @@ async def test_views_follow_the_newest_version_whatever_the_delivery_order(
         [("participant", 0, 0, 0), ("event", 0, 0, 1), ("team", 0, 0, 2), ("submit", 0, 0, 0),
          ("approve", 0, 0, 0), ("rename", 0, 0, 5)]
     )  # fmt: skip
-    views = ViewsProjector(redis, fanout.store, Vault(fanout.pool), fanout.pool)
+    views = ViewsProjector(fanout.cache, fanout.store, Vault(fanout.pool), fanout.pool)
     events = await fanout.store.read_all(0, 1000)
     # Everything twice, newest first: only the newest version of each view may survive.
     for recorded in [*reversed(events), *events]:
