@@ -50,34 +50,38 @@ def _entity(fact: Fact) -> tuple[str, str]:
 
 
 def project(fact: Fact) -> list[ViewWrite]:
+    """A creation writes the whole view (the same fields the read API answers with, built from
+    the tables on a miss); any later change leaves a tombstone, refilled from the tables."""
     kind, entity_id = _entity(fact)
-    event = fact.event
+    event, at = fact.event, fact.recorded_at.isoformat()
     match event:
         case CompetitiveEventCreated():
             view = {
                 "event_id": str(event.event_id), "title": event.title,
                 "start_date": event.start_date.isoformat(), "end_date": event.end_date.isoformat(),
-                "winner_team_id": None, "deleted_at": None,
+                "winner_team_id": None, "created_at": at, "updated_at": at, "deleted_at": None,
             }  # fmt: skip
             return [ViewWrite(key("event", entity_id), view, EVENT_TTL_SECONDS)]
         case CompetitiveEventChanged() | CompetitiveEventDeleted() | WinnerDeclared():
             return [ViewWrite(key("event", entity_id), None, EVENT_TTL_SECONDS)]
         case UserRegistered():
             profile = {
-                "user_id": str(event.user_id), "name": Sealed(event.user_id, event.name),
-                "role": event.role, "language": event.language, "team_id": None,
+                "user_id": str(event.user_id), "email": Sealed(event.user_id, event.email),
+                "name": Sealed(event.user_id, event.name), "role": event.role,
+                "language": event.language, "team_id": None, "created_at": at,
+                "updated_at": at, "deleted_at": None,
             }  # fmt: skip
             return [ViewWrite(key("user", entity_id), profile)]
         case SubmissionUploaded():
-            status = {"submission_id": entity_id, "status": "PENDING", "rejection_reason": None}
-            return [ViewWrite(key("submission", entity_id), status)]
-        case SubmissionApproved():
-            status = {"submission_id": entity_id, "status": "APPROVED", "rejection_reason": None}
-            return [ViewWrite(key("submission", entity_id), status)]
-        case SubmissionRejected(reason=reason):
-            status = {"submission_id": entity_id, "status": "REJECTED", "rejection_reason": reason}
-            return [ViewWrite(key("submission", entity_id), status)]
-        case SubmissionDeleted():
+            submission: dict[str, object] = {
+                "submission_id": entity_id, "team_id": str(event.team_id),
+                "event_id": str(event.event_id), "file_url": event.file_key,
+                "file_size": event.file_size, "sha256": event.sha256, "status": "PENDING",
+                "rejection_reason": None, "submitted_at": event.submitted_at.isoformat(),
+                "updated_at": at, "deleted_at": None,
+            }  # fmt: skip
+            return [ViewWrite(key("submission", entity_id), submission)]
+        case SubmissionApproved() | SubmissionRejected() | SubmissionDeleted():
             return [ViewWrite(key("submission", entity_id), None)]
     if kind == "user":  # any other change of a user: the profile is refilled from the tables
         return [ViewWrite(key("user", entity_id), None)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from litestar import Litestar
 
+from read_api.app import ReadApiConfig
+from read_api.app import create_app as create_read_app
 from workers.logs import setup_logging
 from workers.settings import Settings, load_settings
 from write_api import tokens
@@ -37,3 +39,28 @@ def write_api_app() -> Litestar:
     settings = load_settings()
     setup_logging(settings.log_level)
     return create_app(write_api_config(settings))
+
+
+def read_api_config(settings: Settings) -> ReadApiConfig:
+    return ReadApiConfig(
+        database_url=settings.database_url,
+        redis_url=settings.redis_url,
+        redis_cluster=settings.redis_cluster,
+        s3_endpoint_url=settings.s3_endpoint_url,
+        s3_bucket=settings.s3_bucket,
+        s3_region=settings.s3_region,
+        s3_access_key_id=settings.s3_access_key_id,
+        s3_secret_access_key=settings.s3_secret_access_key,
+        tokens=tokens.TokenConfig(settings.jwt_secret, settings.jwt_lifetime_seconds),
+        pool_size=settings.db_pool_size,
+        partitions=settings.projector_partitions,
+        min_position_wait_seconds=settings.min_position_wait_seconds,
+        download_url_seconds=settings.download_url_seconds,
+    )
+
+
+def read_api_app() -> Litestar:
+    """Granian's factory target for `kazrockets read-api`."""
+    settings = load_settings()
+    setup_logging(settings.log_level)
+    return create_read_app(read_api_config(settings))

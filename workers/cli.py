@@ -29,6 +29,7 @@ log = logging.getLogger("kazrockets")
 # What `kazrockets run` starts, each as its own child process.
 PLATFORM_PROCESSES: tuple[tuple[str, ...], ...] = (
     ("write-api",),
+    ("read-api",),
     ("sealer",),
     ("relay",),
     ("projector", "tables"),
@@ -43,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="create or upgrade the database schema")
     sub.add_parser("sealer", help="seal the global log periodically (one process)")
     sub.add_parser("write-api", help="serve the write API (KAZROCKETS_WRITE_API_HOST/PORT)")
+    sub.add_parser("read-api", help="serve the read API (KAZROCKETS_READ_API_HOST/PORT)")
     sub.add_parser(
         "relay", help="publish committed events to RabbitMQ (one active, others stand by)"
     )
@@ -115,6 +117,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "workers.apps:write_api_app",
                 settings.write_api_host,
                 settings.write_api_port,
+                settings.api_workers,
+            )
+        case "read-api":
+            return serve(
+                "workers.apps:read_api_app",
+                settings.read_api_host,
+                settings.read_api_port,
                 settings.api_workers,
             )
         case "relay":

@@ -37,6 +37,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_pool_size: int = 10
     seal_interval_seconds: float = 2.0
     projector_partitions: int = 4
+    # Read-your-writes: how long a read with X-Min-Position waits before answering 503.
+    min_position_wait_seconds: float = 2.0
+    download_url_seconds: int = 300
     log_level: str = "INFO"
 
     def __repr__(self) -> str:  # never print secrets

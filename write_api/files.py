@@ -102,5 +102,11 @@ class S3FileStore:
     async def put_pdf(self, key: str, source: BinaryIO, max_size: int) -> UploadedFile:
         return await asyncio.to_thread(self._put, key, source, max_size)
 
+    def download_url(self, key: str, expires_in: int) -> str:
+        """A presigned GET for one object (signed locally, no request to S3)."""
+        return self._client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
+        )
+
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._client.delete_object, Bucket=self.bucket, Key=key)

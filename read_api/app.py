@@ -1,0 +1,136 @@
+"""The read API: queries over the read tables and Redis, never the event store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import msgspec
+from litestar import Litestar, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+
+from eventstore.pool import open_pool
+from projections import cache
+from read_api.consistency import Checkpoints
+from read_api.requests import provide_conn, provide_fresh, provide_viewer
+from read_api.routes.events import EventsController
+from read_api.routes.judges import JudgesController
+from read_api.routes.submissions import SubmissionsController
+from read_api.routes.teams import TeamsController
+from read_api.routes.users import UsersController
+from read_api.schemas import Health
+from read_api.views import Views
+from workers.status import Lag, lags
+from write_api import tokens
+from write_api.context import CorrelationMiddleware
+from write_api.files import S3FileStore
+from write_api.problems import handle
+
+# The projections the read API answers from; X-Min-Position waits for all of them.
+PROJECTIONS = ("tables", "redis")
+
+
+class ReadApiConfig(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str
+    redis_url: str
+    redis_cluster: bool = False
+    s3_endpoint_url: str
+    s3_bucket: str
+    s3_region: str
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    tokens: tokens.TokenConfig
+    pool_size: int = 10
+    partitions: int = 4
+    min_position_wait_seconds: float = 2.0
+    download_url_seconds: int = 300
+
+
+def _lifespan(config: ReadApiConfig) -> Any:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        pool = await open_pool(
+            config.database_url, max_size=config.pool_size, name="read-api", search_path="read"
+        )
+        redis = cache.connect(config.redis_url, config.redis_cluster)
+        app.state.config = config
+        app.state.pool = pool
+        app.state.redis = redis
+        app.state.views = Views(cache.Cache(redis))
+        app.state.files = S3FileStore.from_config(config)
+        app.state.checkpoints = Checkpoints(pool, PROJECTIONS, config.partitions)
+        try:
+            yield
+        finally:
+            await app.state.checkpoints.close()
+            await redis.aclose()
+            await pool.close()
+
+    return lifespan
+
+
+async def _check(name: str, probe: Any) -> tuple[str, str]:
+    try:
+        await asyncio.wait_for(probe, timeout=2)
+    except Exception as error:
+        return name, f"down: {type(error).__name__}"
+    return name, "up"
+
+
+@get("/health", operation_id="health", tags=["health"])
+async def health(state: State) -> Health:
+    """Each dependency's state and each projection's lag (in events and seconds)."""
+    found: list[Lag] = []
+
+    async def postgres() -> None:
+        async with state.pool.connection() as conn:
+            found.extend(await lags(conn, state.config.partitions))
+
+    files: S3FileStore = state.files
+    checks = await asyncio.gather(
+        _check("postgresql", postgres()),
+        _check("redis", state.redis.ping()),
+        _check("s3", asyncio.to_thread(files.client().head_bucket, Bucket=files.bucket)),
+    )
+    dependencies = dict(checks)
+    ok = all(v == "up" for v in dependencies.values())
+    return Health(status="ok" if ok else "degraded", dependencies=dependencies, projections=found)
+
+
+async def provide_views(state: State) -> Views:
+    views: Views = state.views
+    return views
+
+
+def create_app(config: ReadApiConfig) -> Litestar:
+    return Litestar(
+        route_handlers=[
+            UsersController,
+            TeamsController,
+            EventsController,
+            SubmissionsController,
+            JudgesController,
+            health,
+        ],
+        dependencies={
+            "conn": Provide(provide_conn),
+            "fresh": Provide(provide_fresh),
+            "viewer": Provide(provide_viewer),
+            "views": Provide(provide_views),
+        },
+        middleware=[CorrelationMiddleware],
+        exception_handlers={Exception: handle},
+        lifespan=[_lifespan(config)],
+        openapi_config=OpenAPIConfig(
+            title="KazRockets read API",
+            version="1.0.0",
+            path="/schema",
+            description="Queries of the KazRockets competition platform.",
+        ),
+        debug=False,
+        logging_config=None,  # keep the process's JSON logging (workers/logs.py)
+    )

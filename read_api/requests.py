@@ -1,0 +1,119 @@
+"""What every read route shares: the signed-in viewer, read-your-writes, ETags, roles."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from typing import Any, NoReturn, TypeVar
+
+import msgspec
+from litestar import Request, Response
+from litestar.datastructures import State
+from psycopg import AsyncConnection
+
+from commands.actors import Role
+from read_api.consistency import Checkpoints
+from read_api.schemas import UserView
+from read_api.views import Views
+from write_api import tokens
+from write_api.context import unauthorized
+from write_api.problems import ProblemError
+
+T = TypeVar("T")
+
+MIN_POSITION_HEADER = "x-min-position"
+SEES_DELETED = frozenset({Role.ORGANIZER, Role.AUDITOR})
+
+
+class Viewer(msgspec.Struct, frozen=True):
+    user_id: Any
+    role: Role
+    team_id: Any
+
+
+async def provide_conn(state: State) -> AsyncIterator[AsyncConnection]:
+    async with state.pool.connection() as conn:
+        yield conn
+
+
+async def provide_fresh(request: Request[Any, Any, Any], state: State) -> bool:
+    """Wait for ``X-Min-Position``; True when the answer must come from the tables."""
+    raw = request.headers.get(MIN_POSITION_HEADER)
+    if raw is None:
+        return False
+    try:
+        position = int(raw)
+    except ValueError:
+        raise ProblemError(
+            422, "X-Min-Position must be a position a command returned", field="X-Min-Position"
+        ) from None
+    checkpoints: Checkpoints = state.checkpoints
+    if not await checkpoints.reached(position, state.config.min_position_wait_seconds):
+        raise ProblemError(
+            503, f"the projections have not reached position {position} yet; retry shortly",
+            headers={"Retry-After": "1"},
+        )  # fmt: skip
+    return True
+
+
+async def provide_viewer(
+    request: Request[Any, Any, Any], state: State, conn: AsyncConnection, fresh: bool
+) -> Viewer:
+    """The signed-in user, from the same JWT as the write API; a deleted account is 401."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise unauthorized("sign in and send 'Authorization: Bearer <token>'")
+    claims = tokens.read(state.config.tokens, token.strip())
+    if claims is None:
+        raise unauthorized("the token is invalid or expired")
+    views: Views = state.views
+    profile = await views.get(conn, UserView, claims.user_id, fresh)
+    if profile is None or profile.deleted_at is not None:
+        raise unauthorized("this account no longer exists")
+    return Viewer(profile.user_id, Role(profile.role), profile.team_id)
+
+
+def require(viewer: Viewer, *roles: Role) -> None:
+    if viewer.role not in roles:
+        allowed = ", ".join(role.value for role in roles)
+        raise ProblemError(403, f"only {allowed} may read this")
+
+
+def deleted_shown(viewer: Viewer, asked: bool) -> bool:
+    """``?include_deleted=true`` is for ORGANIZER and AUDITOR; others get 403."""
+    if asked and viewer.role not in SEES_DELETED:
+        raise ProblemError(403, "only ORGANIZER and AUDITOR may see deleted rows")
+    return asked
+
+
+def visible(deleted_at: object, viewer: Viewer, what: str, asked: bool = False) -> None:
+    """404 for a deleted resource, unless an ORGANIZER or AUDITOR asked to see it."""
+    if deleted_at is not None and not deleted_shown(viewer, asked):
+        raise ProblemError(404, f"no such {what}")
+
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def not_found(what: str) -> NoReturn:
+    raise ProblemError(404, f"no such {what}")
+
+
+def rows_as(kind: type[S], rows: list[tuple[Any, ...]]) -> list[S]:
+    """Rows selected in the order of the Struct's fields."""
+    fields = kind.__struct_fields__
+    return [kind(**dict(zip(fields, row, strict=True))) for row in rows]
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def tagged(request: Request[Any, Any, Any], body: Any) -> Response[Any]:
+    """A single resource with its ETag; 304 when the client already holds this version."""
+    payload = _encoder.encode(body)
+    etag = '"' + hashlib.blake2b(payload, digest_size=16).hexdigest() + '"'
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(b"", status_code=304, headers={"ETag": etag})
+    return Response(
+        payload, media_type="application/json", headers={"ETag": etag, "Cache-Control": "no-cache"}
+    )

@@ -1,0 +1,105 @@
+"""Users: the caller, anyone's profile, the list (ORGANIZER, AUDITOR), the caller's inbox."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.params import Parameter
+from psycopg import AsyncConnection
+
+from commands.actors import Role
+from read_api import pages
+from read_api.requests import Viewer, not_found, require, rows_as, tagged, visible
+from read_api.routes import ERRORS
+from read_api.schemas import Notification, Page, UserView
+from read_api.views import Views
+
+USERS = """
+SELECT user_id, email, name, role, language, team_id, created_at, updated_at, deleted_at
+FROM app_user
+WHERE (%(role)s::text IS NULL OR role = %(role)s) AND (%(deleted)s OR deleted_at IS NULL)
+  AND (%(after)s::timestamptz IS NULL OR (created_at, user_id) > (%(after)s, %(after_id)s::uuid))
+ORDER BY created_at, user_id LIMIT %(limit)s
+"""
+NOTIFICATIONS = """
+SELECT notification_id, kind, subject, body, created_at, read_at FROM notification
+WHERE user_id = %(user)s AND (%(before)s::timestamptz IS NULL
+      OR (created_at, notification_id) < (%(before)s, %(before_id)s::uuid))
+ORDER BY created_at DESC, notification_id DESC LIMIT %(limit)s
+"""
+RoleFilter = Literal["PARTICIPANT", "ORGANIZER", "JUDGE", "AUDITOR"]
+IncludeDeleted = Annotated[
+    bool, Parameter(description="show soft-deleted rows (ORGANIZER and AUDITOR only)")
+]
+
+
+def shown_to(viewer: Viewer, user: UserView) -> UserView:
+    """Email addresses are for their owner, ORGANIZER and AUDITOR."""
+    if viewer.user_id == user.user_id or viewer.role in (Role.ORGANIZER, Role.AUDITOR):
+        return user
+    return msgspec.structs.replace(user, email=None)
+
+
+async def _user(
+    request: Request[Any, Any, Any], user_id: UUID, viewer: Viewer, views: Views,
+    conn: AsyncConnection, fresh: bool, deleted: bool,
+) -> Response[UserView]:  # fmt: skip
+    user = await views.get(conn, UserView, user_id, fresh)
+    if user is None:
+        not_found("user")
+    visible(user.deleted_at, viewer, "user", deleted)
+    return tagged(request, shown_to(viewer, user))
+
+
+class UsersController(Controller):
+    path = "/users"
+    tags = ["users"]  # noqa: RUF012 -- litestar reads a plain class attribute
+
+    @get("/me", operation_id="getMe", responses=ERRORS)
+    async def me(
+        self, request: Request[Any, Any, Any], viewer: Viewer, views: Views,
+        conn: AsyncConnection, fresh: bool,
+    ) -> Response[UserView]:  # fmt: skip
+        """The signed-in user (never the password hash)."""
+        return await _user(request, viewer.user_id, viewer, views, conn, fresh, False)
+
+    @get("/{user_id:uuid}", operation_id="getUser", responses=ERRORS)
+    async def one(
+        self, request: Request[Any, Any, Any], user_id: UUID, viewer: Viewer, views: Views,
+        conn: AsyncConnection, fresh: bool, include_deleted: IncludeDeleted = False,
+    ) -> Response[UserView]:  # fmt: skip
+        """Any signed-in user: a profile; the email only to its owner, ORGANIZER, AUDITOR."""
+        return await _user(request, user_id, viewer, views, conn, fresh, include_deleted)
+
+    @get("/", operation_id="listUsers", responses=ERRORS)
+    async def many(
+        self, viewer: Viewer, conn: AsyncConnection, role: RoleFilter | None = None,
+        include_deleted: IncludeDeleted = False, limit: pages.Limit = pages.DEFAULT_LIMIT,
+        cursor: pages.Cursor = None,
+    ) -> Page[UserView]:  # fmt: skip
+        """ORGANIZER, AUDITOR: every account, oldest first; filter by role."""
+        require(viewer, Role.ORGANIZER, Role.AUDITOR)
+        after = pages.decode(cursor, 2) or [None, None]
+        params = {
+            "role": role, "deleted": include_deleted, "after": after[0], "after_id": after[1],
+            "limit": limit + 1,
+        }  # fmt: skip
+        rows = await (await conn.execute(USERS, params)).fetchall()
+        users = rows_as(UserView, rows)
+        return pages.page(users, limit, lambda u: (u.created_at, u.user_id))
+
+    @get("/me/notifications", operation_id="myNotifications", responses=ERRORS)
+    async def notifications(
+        self, viewer: Viewer, conn: AsyncConnection, limit: pages.Limit = pages.DEFAULT_LIMIT,
+        cursor: pages.Cursor = None,
+    ) -> Page[Notification]:  # fmt: skip
+        """The caller's in-app notifications, newest first."""
+        before = pages.decode(cursor, 2) or [None, None]
+        params = {"user": viewer.user_id, "before": before[0], "before_id": before[1]}
+        rows = await (await conn.execute(NOTIFICATIONS, {**params, "limit": limit + 1})).fetchall()
+        return pages.page(
+            rows_as(Notification, rows), limit, lambda n: (n.created_at, n.notification_id)
+        )
