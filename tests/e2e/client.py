@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,6 +39,16 @@ class Platform:
     client: httpx.AsyncClient
     database_url: str
     run_id: str
+    reader: httpx.AsyncClient
+
+    async def read(
+        self, path: str, user: User | None = None, position: int | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """GET from the read API; ``position``: sent as X-Min-Position (read-your-writes)."""
+        headers = {**kwargs.pop("headers", {}), **(user.auth if user else {})}
+        if position is not None:
+            headers["X-Min-Position"] = str(position)
+        return await self.reader.get(path, headers=headers, **kwargs)
 
     def email(self, label: str) -> str:
         return f"{label}-{self.run_id}-{uuid4().hex[:6]}@kazrockets.test"
@@ -113,7 +124,7 @@ class Platform:
 # Helpers for the security, idempotency and schema tests: they look behind the HTTP API at
 # the throttle counters in Redis and at the event store, which API.md does not expose.
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = os.environ.get("KAZROCKETS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 LOGIN_THROTTLE_KEYS = "kazrockets:throttle:login:*"
 ADDRESS_THROTTLE_KEYS = "kazrockets:throttle:login:ip:*"
 

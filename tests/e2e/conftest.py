@@ -1,4 +1,6 @@
-"""End-to-end fixtures: the write API served by granian in its own process, over real HTTP."""
+"""End-to-end fixtures: the whole platform under `kazrockets run` (both APIs served by granian,
+relay, projectors, sealer) against a database, a RabbitMQ virtual host and a Redis database
+of the tests' own, over real HTTP."""
 
 from __future__ import annotations
 
@@ -14,10 +16,12 @@ import httpx
 import jwt
 import pytest
 
-from tests.e2e.client import PASSWORD, Platform, User
+from tests.e2e.client import PASSWORD, REDIS_URL, Platform, User
 from tests.support.databases import fresh_database
 
 WRITE_PORT = int(os.environ.get("KAZROCKETS_TEST_WRITE_PORT", "18000"))
+READ_PORT = int(os.environ.get("KAZROCKETS_TEST_READ_PORT", "18001"))
+VHOST = os.environ.get("KAZROCKETS_TEST_VHOST", "kazrockets_e2e")
 TEST_JWT_SECRET = "e2e-test-secret-0123456789abcdef"
 LOGIN_ATTEMPTS = 5
 E2E_DATABASE_URL = os.environ.get(
@@ -36,7 +40,9 @@ def server_env(database_url: str) -> dict[str, str]:
         **os.environ,
         "KAZROCKETS_DATABASE_URL": database_url,
         "KAZROCKETS_WRITE_API_PORT": str(WRITE_PORT),
-        "KAZROCKETS_REDIS_URL": "redis://127.0.0.1:6379/15",
+        "KAZROCKETS_READ_API_PORT": str(READ_PORT),
+        "KAZROCKETS_RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:5672/{VHOST}",
+        "KAZROCKETS_REDIS_URL": REDIS_URL,
         "KAZROCKETS_S3_BUCKET": "kazrockets-test",
         "KAZROCKETS_JWT_SECRET": TEST_JWT_SECRET,
         "KAZROCKETS_BCRYPT_ROUNDS": "4",
@@ -50,35 +56,49 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the write API exited:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(f"the platform exited:\n{log.read_text()[-3000:]}")
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"the write API did not start:\n{log.read_text()[-3000:]}")
+    raise RuntimeError(f"{url} did not start:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="session")
 def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("servers") / "write-api.log"
+    return tmp_path_factory.mktemp("servers") / "platform.log"
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(  # noqa: S603 -- the broker's admin tool, fixed arguments
+        ["/usr/sbin/rabbitmqctl", "-q", *args], check=False, capture_output=True, timeout=60
+    )
 
 
 @pytest.fixture(scope="session")
-def write_url(database_url: str, server_log: Path) -> Iterator[str]:
-    url = f"http://127.0.0.1:{WRITE_PORT}"
-    subprocess.run(["/usr/bin/redis-cli", "-n", "15", "FLUSHDB"], check=False, capture_output=True)
+def urls(database_url: str, server_log: Path) -> Iterator[tuple[str, str]]:
+    """The write and read APIs' base URLs, with the rest of the platform behind them."""
+    rabbitmqctl("delete_vhost", VHOST)
+    rabbitmqctl("add_vhost", VHOST)
+    rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
+    redis_db = REDIS_URL.rsplit("/", 1)[1]
+    subprocess.run(  # noqa: S603 -- Redis' own tool, fixed arguments
+        ["/usr/bin/redis-cli", "-n", redis_db, "FLUSHDB"], check=False, capture_output=True
+    )
     with server_log.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "write-api"],
+            [sys.executable, "-m", "workers.cli", "run"],
             env=server_env(database_url),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_healthy(url, process, server_log)
-        yield url
+        write, read = f"http://127.0.0.1:{WRITE_PORT}", f"http://127.0.0.1:{READ_PORT}"
+        _wait_healthy(write, process, server_log)
+        _wait_healthy(read, process, server_log)
+        yield write, read
     finally:
         process.terminate()
         try:
@@ -87,10 +107,23 @@ def write_url(database_url: str, server_log: Path) -> Iterator[str]:
             process.kill()
 
 
+@pytest.fixture(scope="session")
+def write_url(urls: tuple[str, str]) -> str:
+    return urls[0]
+
+
+@pytest.fixture(scope="session")
+def read_url(urls: tuple[str, str]) -> str:
+    return urls[1]
+
+
 @pytest.fixture
-async def platform(write_url: str, database_url: str) -> AsyncIterator[Platform]:
-    async with httpx.AsyncClient(base_url=write_url, timeout=30) as client:
-        yield Platform(client, database_url, run_id=uuid4().hex[:8])
+async def platform(write_url: str, read_url: str, database_url: str) -> AsyncIterator[Platform]:
+    async with (
+        httpx.AsyncClient(base_url=write_url, timeout=30) as client,
+        httpx.AsyncClient(base_url=read_url, timeout=30) as reader,
+    ):
+        yield Platform(client, database_url, run_id=uuid4().hex[:8], reader=reader)
 
 
 @pytest.fixture(scope="session")

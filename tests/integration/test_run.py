@@ -13,7 +13,7 @@ import httpx
 
 from workers.cli import PLATFORM_PROCESSES
 
-PORT = 18100
+PORT, READ_PORT = 18100, 18101
 
 
 VHOST = "kazrockets_test_run"
@@ -36,6 +36,7 @@ def test_run_serves_then_stops_every_child_on_sigterm(database_url: str, tmp_pat
         "KAZROCKETS_DATABASE_URL": database_url,
         "KAZROCKETS_RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:5672/{VHOST}",
         "KAZROCKETS_WRITE_API_PORT": str(PORT),
+        "KAZROCKETS_READ_API_PORT": str(READ_PORT),
         "KAZROCKETS_S3_BUCKET": "kazrockets-test",
     }
     # Logs go to a file: a pipe nobody reads until the end could fill and stall the children.
@@ -48,13 +49,15 @@ def test_run_serves_then_stops_every_child_on_sigterm(database_url: str, tmp_pat
     )
     try:
         deadline = time.monotonic() + 30
-        healthy = False
-        while time.monotonic() < deadline and not healthy:
-            try:
-                healthy = httpx.get(f"http://127.0.0.1:{PORT}/health", timeout=1).status_code == 200
-            except httpx.TransportError:
-                time.sleep(0.2)
-        assert healthy, "the write API did not come up under `kazrockets run`"
+        for port in (PORT, READ_PORT):
+            healthy = False
+            while time.monotonic() < deadline and not healthy:
+                try:
+                    answer = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                    healthy = answer.status_code == 200
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            assert healthy, f"the API on {port} did not come up under `kazrockets run`"
 
         parent.send_signal(signal.SIGTERM)
         parent.wait(timeout=30)
