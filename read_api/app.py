@@ -30,8 +30,8 @@ from write_api.context import CorrelationMiddleware
 from write_api.files import S3FileStore
 from write_api.problems import handle
 
-# The projections the read API answers from; X-Min-Position waits for all of them.
-PROJECTIONS = ("tables", "redis")
+# What X-Min-Position waits for: a read that sends it is answered from the tables alone.
+PROJECTIONS = ("tables",)
 
 
 class ReadApiConfig(msgspec.Struct, frozen=True, kw_only=True):
