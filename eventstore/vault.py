@@ -28,6 +28,7 @@ INSERT INTO eventstore.personal_keys (user_id, data_key) VALUES (%s, %s)
 ON CONFLICT (user_id) DO NOTHING
 """
 READ_KEY = "SELECT data_key FROM eventstore.personal_keys WHERE user_id = %s"
+READ_KEYS = "SELECT user_id, data_key FROM eventstore.personal_keys WHERE user_id = ANY(%s)"
 DESTROY_KEY = """
 UPDATE eventstore.personal_keys SET data_key = NULL, destroyed_at = now()
 WHERE user_id = %s AND data_key IS NOT NULL
@@ -49,6 +50,16 @@ class Vault:
     async def key(self, user_id: UUID) -> bytes | None:
         """The user's data key, or None once destroyed (or never made)."""
         return await self._key(user_id)
+
+    async def keys(self, user_ids: list[UUID]) -> dict[UUID, bytes | None]:
+        """Several users' keys in one look-up (None: destroyed or never made)."""
+        try:
+            async with self._pool.connection() as conn:
+                rows = await (await conn.execute(READ_KEYS, (user_ids,))).fetchall()
+        except psycopg.Error as error:
+            raise translate(error) from error
+        found = {row[0]: None if row[1] is None else bytes(row[1]) for row in rows}
+        return {user_id: found.get(user_id) for user_id in user_ids}
 
     async def _key(self, user_id: UUID, *, create: bool = False) -> bytes | None:
         try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import sys
 from importlib import resources
-from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
@@ -22,8 +21,14 @@ from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from projections import tables
 from projections.cache import Cache
+from projections.changes import Upsert
+from workers.bulk import BulkWriter, RowChange
 from workers.projector import ADVANCE_PARTITION, REPLAY_LOCK
-from workers.tables import UPSERT_VERSION, TableWriter, publish_standings, recompute_all_standings
+from workers.tables import (
+    TableWriter,
+    publish_standings,
+    recompute_all_standings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +64,7 @@ class Replayer:
         cache: Cache | None = None,
     ) -> None:
         self._cache = cache
+        self._bulk = BulkWriter()
         self._pool = pool
         self._store = store
         self._writer = writer
@@ -67,24 +73,29 @@ class Replayer:
         self.applied = 0
 
     async def _apply_batch(self, conn: AsyncConnection, events: list[RecordedEvent]) -> None:
-        """Row changes in order, runs of one statement shape sent as one executemany;
-        standings are left to one recomputation at the end of the replay."""
+        """Row changes as set-based statements (``workers.bulk``), grouped by table in the
+        order of TABLES and in event order within a table; standings are left to one
+        recomputation at the end of the replay.
+
+        Grouping by table is safe: no statement reads another table, and the one foreign key
+        (team_member to team) points to a table that comes first. It makes the runs long: a
+        mixed history otherwise alternates shapes at every event."""
+        await self._writer.prefetch(events)
         versions: dict[str, int] = {}
-        runs: list[tuple[bytes, list[list[Any]]]] = []
+        by_table: dict[str, list[RowChange]] = {table: [] for table in tables.TABLES}
         for recorded in events:
-            statements, _ = await self._writer.plan(recorded)
-            for statement, params in statements:
-                if runs and runs[-1][0] == statement:
-                    runs[-1][1].append(params)
-                else:
-                    runs.append((statement, [params]))
+            changes, _ = await self._writer.changes(recorded)
+            for change in changes:
+                by_table.setdefault(change.table, []).append(change)
             versions[recorded.stream_id] = recorded.version
+        ordered = [change for group in by_table.values() for change in group]
+        ordered += [
+            Upsert("stream_versions", {"projection": tables.NAME, "stream_id": s}, {"version": v})
+            for s, v in versions.items()
+        ]
         async with conn.cursor() as cursor:
-            for statement, rows in runs:
-                await cursor.executemany(statement, rows)
-            await cursor.executemany(
-                UPSERT_VERSION, [(tables.NAME, s, v) for s, v in versions.items()]
-            )
+            for statement, rows in self._bulk.statements(ordered):
+                await cursor.execute(statement, (rows,))
         self.applied += len(events)
 
     async def _fill(self, after: int, progress: tqdm | None) -> int:

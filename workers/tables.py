@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from psycopg import AsyncConnection, sql
@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 
 from events.users import UserErased
 from eventstore.records import RecordedEvent
-from eventstore.vault import Vault, open_with
+from eventstore.vault import PREFIX, Vault, open_with
 from projections import tables
 from projections.cache import Cache, Standing, Standings
 from projections.changes import (
@@ -24,6 +24,16 @@ from projections.changes import (
 )
 
 RowChange = Upsert | Update | Delete
+
+
+class Statement(NamedTuple):
+    """One row change as SQL: its table, the statement (composed once per shape), values."""
+
+    table: str
+    sql: bytes
+    params: list[Any]
+
+
 log = logging.getLogger(__name__)
 
 # Standings are recomputed from the tables under one lock for all of them, taken before the
@@ -101,14 +111,26 @@ class TableWriter:
         # than running the statement (measured in replay).
         self._statements: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], bytes] = {}
 
+    async def prefetch(self, events: list[RecordedEvent]) -> None:
+        """Load in one query the keys of the users these events may need to open."""
+        missing = {
+            UUID(e.stream_id.removeprefix("user-"))
+            for e in events
+            if e.stream_id.startswith("user-")
+        }.difference(self._keys)
+        if missing:
+            self._keys.update(await self._vault.keys(list(missing)))
+
     async def _open(self, value: Any) -> Any:
         if not isinstance(value, Sealed):
             return value
+        if not value.token.startswith(PREFIX):  # stored before personal data was sealed
+            return value.token
         if value.user_id not in self._keys:
             self._keys[value.user_id] = await self._vault.key(value.user_id)
         return open_with(self._keys[value.user_id], value.user_id, value.token)
 
-    def _statement(self, change: RowChange) -> tuple[bytes, list[Any]]:
+    def _statement(self, change: RowChange) -> Statement:
         keys = tuple(change.key)
         columns = () if isinstance(change, Delete) else tuple(change.values)
         shape = (type(change).__name__, change.table, keys, columns)
@@ -119,8 +141,8 @@ class TableWriter:
         values = [] if isinstance(change, Delete) else list(change.values.values())
         key_values = list(change.key.values())
         if isinstance(change, Upsert):
-            return statement, key_values + values
-        return statement, values + key_values
+            return Statement(change.table, statement, key_values + values)
+        return Statement(change.table, statement, values + key_values)
 
     @staticmethod
     def _build(change: RowChange, keys: tuple[str, ...], columns: tuple[str, ...]) -> sql.Composed:
@@ -147,13 +169,15 @@ class TableWriter:
             case Delete():
                 return sql.SQL("DELETE FROM {} WHERE {}").format(table, where)
 
-    async def plan(
+    async def changes(
         self, recorded: RecordedEvent
-    ) -> tuple[list[tuple[bytes, list[Any]]], list[RecomputeLeaderboard]]:
-        """The statements one event needs, in order, and the standings it may change."""
+    ) -> tuple[list[RowChange], list[RecomputeLeaderboard]]:
+        """The row changes one event makes, in order, personal data opened; and the
+        standings it may change."""
         if isinstance(recorded.event, UserErased):
             self._keys.pop(UUID(recorded.stream_id.split("-", 1)[1]), None)
-        statements, recomputes = [], []
+        changes: list[RowChange] = []
+        recomputes = []
         for change in tables.project(fact(recorded)):
             if isinstance(change, RecomputeLeaderboard):
                 recomputes.append(change)
@@ -161,16 +185,23 @@ class TableWriter:
             if not isinstance(change, Delete):
                 opened = {k: await self._open(v) for k, v in change.values.items()}
                 change = type(change)(change.table, change.key, opened)
-            statements.append(self._statement(change))
-        return statements, recomputes
+            changes.append(change)
+        return changes, recomputes
+
+    async def plan(
+        self, recorded: RecordedEvent
+    ) -> tuple[list[Statement], list[RecomputeLeaderboard]]:
+        """The statements one event needs, in order, and the standings it may change."""
+        changes, recomputes = await self.changes(recorded)
+        return [self._statement(change) for change in changes], recomputes
 
     async def apply(
         self, conn: AsyncConnection, recorded: RecordedEvent
     ) -> list[RecomputeLeaderboard]:
         """Write one event's row changes; the standings it may change are left to the caller."""
         statements, recomputes = await self.plan(recorded)
-        for statement, params in statements:
-            await conn.execute(statement, params)
+        for statement in statements:
+            await conn.execute(statement.sql, statement.params)
         return recomputes
 
     async def applied_version(self, conn: AsyncConnection, projection: str, stream_id: str) -> int:

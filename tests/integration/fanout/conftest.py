@@ -73,8 +73,11 @@ class Fanout:
         return int(row[1]) if row[0] == PARTITIONS else 0
 
     async def caught_up(self, seconds: float = 30.0) -> None:
-        """Wait until the read tables reflect every committed event."""
-        head = await self.store.safe_head_position()
+        """Wait until the read tables reflect every committed event.
+
+        The head, not the safe head: an event that committed while an older transaction was
+        still open lies above the safe head for a moment, and must be waited for too."""
+        head = await self.store.head_position()
         deadline = time.monotonic() + seconds
         while await self.watermark() < head:
             assert time.monotonic() < deadline, "the projector did not catch up"
