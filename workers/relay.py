@@ -149,6 +149,8 @@ class Relay:
         self.published = 0
         # Only the active relay moves the checkpoint, so after one read it is kept here.
         self._position: int | None = None
+        # The next batch, read while the broker confirms the current one: (after, reading).
+        self._next: tuple[int, asyncio.Task[list[RawEvent]]] | None = None
 
     async def run(self, stopping: asyncio.Event) -> None:
         async with await AsyncConnection.connect(self._database_url, autocommit=True) as lock:
@@ -206,6 +208,7 @@ class Relay:
                 if sent < self._batch_size:
                     await self._wait(listener, stopping)
         finally:
+            self.forget_read_ahead()
             with contextlib.suppress(Exception):
                 await connection.close()
 
@@ -230,19 +233,45 @@ class Relay:
         return self._position
 
     async def publish_batch(self, exchange: AbstractExchange, partitions: AbstractExchange) -> int:
-        """Publish the next batch with confirms in flight together; then move the checkpoint."""
-        events = await self._store.read_all_raw(await self.checkpoint(), self._batch_size)
+        """Publish the next batch with confirms in flight together; then move the checkpoint.
+
+        While the broker confirms a batch, the next one is already being read, so the
+        database and the broker work at the same time."""
+        events = await self._take(await self.checkpoint())
         if not events:
             return 0
+        last = events[-1].global_position
+        reading = asyncio.create_task(self._store.read_all_raw(last, self._batch_size))
+        self._next = (last, reading)
         messages = [to_message(event, self._partitions) for event in events]
         await asyncio.gather(*(exchange.publish(m, routing_key=key) for key, m in messages))
-        last = events[-1].global_position
         await self._tick(partitions, last)
         async with self._pool.connection() as conn:
             await conn.execute(ADVANCE, {"name": SUBSCRIPTION, "position": last})
         self._position = last
         self.published += len(events)
         return len(events)
+
+    async def _take(self, after: int) -> list[RawEvent]:
+        """The batch after ``after``: the one read ahead if it starts there and is not empty
+        (an empty read ahead may predate the events that woke the relay), else a fresh read."""
+        ahead, self._next = self._next, None
+        if ahead is not None:
+            start, reading = ahead
+            if start == after:
+                with contextlib.suppress(Exception):
+                    events = await reading
+                    if events:
+                        return events
+            else:
+                _discard(reading)
+        return await self._store.read_all_raw(after, self._batch_size)
+
+    def forget_read_ahead(self) -> None:
+        """Drop the batch read ahead (the relay stops, or lost the broker)."""
+        if self._next is not None:
+            _discard(self._next[1])
+            self._next = None
 
     async def _tick(self, partitions: AbstractExchange, position: int) -> None:
         await asyncio.gather(
@@ -251,3 +280,9 @@ class Relay:
                 for k in range(self._partitions)
             )
         )
+
+
+def _discard(reading: asyncio.Task[list[RawEvent]]) -> None:
+    """Cancel a read nobody will use; its outcome is retrieved so nothing is reported."""
+    reading.cancel()
+    reading.add_done_callback(lambda done: done.cancelled() or done.exception())
