@@ -20,6 +20,8 @@ from events.submissions import (
     JudgeAssigned,
     SubmissionApproved,
     SubmissionDeleted,
+    SubmissionFileRejected,
+    SubmissionFileValidated,
     SubmissionRejected,
     SubmissionUploaded,
 )
@@ -46,6 +48,7 @@ class SubmissionState(msgspec.Struct, frozen=True, kw_only=True):
     status: Status = Status.PENDING
     judges: frozenset[UUID] = frozenset()
     scores: dict[UUID, int] = msgspec.field(default_factory=dict)  # evaluation id -> score
+    file_checked: bool = False
     deleted: bool = False
 
     @property
@@ -67,6 +70,10 @@ def evolve(state: SubmissionState, event: Event) -> SubmissionState:
             return msgspec.structs.replace(state, status=Status.APPROVED)
         case SubmissionRejected():
             return msgspec.structs.replace(state, status=Status.REJECTED)
+        case SubmissionFileValidated():
+            return msgspec.structs.replace(state, file_checked=True)
+        case SubmissionFileRejected():
+            return msgspec.structs.replace(state, file_checked=True, status=Status.REJECTED)
         case SubmissionDeleted():
             return msgspec.structs.replace(state, deleted=True)
         case JudgeAssigned(judge_id=judge_id):
@@ -189,3 +196,24 @@ def decide_assign(state: SubmissionState, judge: UserState, actor: Actor) -> lis
     if judge.user_id in state.judges:
         raise Conflict("this judge is assigned already")
     return [JudgeAssigned(judge_id=judge.user_id, assigned_by=actor.user_id)]
+
+
+class FileCheck(msgspec.Struct, frozen=True, kw_only=True):
+    """What the PDF check found: pages and version, or the reason it failed."""
+
+    pages: int = 0
+    pdf_version: str = ""
+    rejection: str | None = None
+
+
+def decide_file_check(state: SubmissionState, actor: Actor, check: FileCheck) -> list[Event]:
+    """Record the file check once; a redelivered check of a checked file records nothing."""
+    if actor.role is not Role.SYSTEM:
+        raise Forbidden("only the platform's submission_processing worker checks files")
+    if not state.exists:
+        raise NotFound("submission not found")
+    if state.file_checked:
+        return []
+    if check.rejection is not None:
+        return [SubmissionFileRejected(reason=check.rejection)]
+    return [SubmissionFileValidated(pages=check.pages, pdf_version=check.pdf_version)]

@@ -38,6 +38,19 @@ class JudgeAssigned(Event, frozen=True, tag="JudgeAssigned"):
     assigned_by: UUID
 
 
+class SubmissionFileValidated(Event, frozen=True, tag="SubmissionFileValidated"):
+    """The `submission_processing` worker found the stored file a readable PDF."""
+
+    pages: int
+    pdf_version: str
+
+
+class SubmissionFileRejected(Event, frozen=True, tag="SubmissionFileRejected"):
+    """The stored file is not an acceptable PDF; the submission is REJECTED with the reason."""
+
+    reason: str
+
+
 class EvaluationRecorded(Event, frozen=True, tag="EvaluationRecorded"):
     """A judge's current score for this submission (new or revised), mirrored from the
     evaluation stream in the same transaction, so scoring and rejecting cannot interleave."""
@@ -57,6 +70,8 @@ SubmissionEvent = (
     | SubmissionRejected
     | SubmissionDeleted
     | JudgeAssigned
+    | SubmissionFileValidated
+    | SubmissionFileRejected
     | EvaluationRecorded
     | EvaluationWithdrawn
 )

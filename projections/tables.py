@@ -19,6 +19,8 @@ from events.submissions import (
     JudgeAssigned,
     SubmissionApproved,
     SubmissionDeleted,
+    SubmissionFileRejected,
+    SubmissionFileValidated,
     SubmissionRejected,
     SubmissionUploaded,
 )
@@ -191,6 +193,15 @@ def _submissions(fact: Fact) -> list[Change] | None:
                 _touch("submission", "submission_id", fact, status="APPROVED"),
                 RecomputeLeaderboard(submission_id=entity_id(fact)),
             ]
+        case SubmissionFileValidated(pages=pages):
+            return [_touch("submission", "submission_id", fact, file_check="VALID",
+                           file_pages=pages)]  # fmt: skip
+        case SubmissionFileRejected(reason=reason):
+            return [
+                _touch("submission", "submission_id", fact, status="REJECTED",
+                       rejection_reason=reason, file_check="INVALID"),
+                RecomputeLeaderboard(submission_id=entity_id(fact)),
+            ]  # fmt: skip
         case SubmissionRejected(reason=reason):
             return [
                 _touch(

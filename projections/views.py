@@ -22,6 +22,8 @@ from events.competitions import (
 from events.submissions import (
     SubmissionApproved,
     SubmissionDeleted,
+    SubmissionFileRejected,
+    SubmissionFileValidated,
     SubmissionRejected,
     SubmissionUploaded,
 )
@@ -77,11 +79,15 @@ def project(fact: Fact) -> list[ViewWrite]:
                 "submission_id": entity_id, "team_id": str(event.team_id),
                 "event_id": str(event.event_id), "file_url": event.file_key,
                 "file_size": event.file_size, "sha256": event.sha256, "status": "PENDING",
-                "rejection_reason": None, "submitted_at": event.submitted_at.isoformat(),
+                "rejection_reason": None, "file_check": "PENDING", "file_pages": None,
+                "submitted_at": event.submitted_at.isoformat(),
                 "updated_at": at, "deleted_at": None,
             }  # fmt: skip
             return [ViewWrite(key("submission", entity_id), submission)]
-        case SubmissionApproved() | SubmissionRejected() | SubmissionDeleted():
+        case (
+            SubmissionApproved() | SubmissionRejected() | SubmissionDeleted()
+            | SubmissionFileValidated() | SubmissionFileRejected()
+        ):  # fmt: skip
             return [ViewWrite(key("submission", entity_id), None)]
     if kind == "user":  # any other change of a user: the profile is refilled from the tables
         return [ViewWrite(key("user", entity_id), None)]

@@ -47,6 +47,8 @@ class SubmissionView(msgspec.Struct, frozen=True, kw_only=True):
     sha256: str
     status: str
     rejection_reason: str | None
+    file_check: str  # PENDING until the worker checked the PDF, then VALID or INVALID
+    file_pages: int | None
     submitted_at: datetime
     updated_at: datetime
     deleted_at: datetime | None

@@ -36,7 +36,8 @@ FROM competitive_event WHERE event_id = %s
 """  # noqa: S608 -- constant text only
 SUBMISSION = f"""
 SELECT submission_id, team_id, event_id, file_url, file_size, sha256, status, rejection_reason,
-       submitted_at, updated_at, deleted_at, {_VERSION.format("'submission-' || submission_id")}
+       file_check, file_pages, submitted_at, updated_at, deleted_at,
+       {_VERSION.format("'submission-' || submission_id")}
 FROM submission WHERE submission_id = %s
 """  # noqa: S608 -- constant text only
 

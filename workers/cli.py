@@ -23,6 +23,7 @@ from workers.serve import serve
 from workers.settings import Settings, load_settings, safe_view
 from workers.status import lags
 from workers.supervisor import supervise
+from workers.task_processes import WORKERS, run_worker
 
 log = logging.getLogger("kazrockets")
 
@@ -34,6 +35,7 @@ PLATFORM_PROCESSES: tuple[tuple[str, ...], ...] = (
     ("relay",),
     ("projector", "tables"),
     ("projector", "redis"),
+    *(("worker", name) for name in WORKERS),
 )
 
 
@@ -50,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     projector = sub.add_parser("projector", help="keep the read tables current")
     projector.add_argument("name", nargs="?", default="all", choices=["all", "tables", "redis"])
+    worker = sub.add_parser("worker", help="run one task worker")
+    worker.add_argument("name", choices=WORKERS)
     sub.add_parser("status", help="how far behind the relay and each projection are")
     replay = sub.add_parser("replay", help="rebuild the read tables from the event store")
     replay.add_argument("--projection", default="tables", choices=["tables"])
@@ -137,6 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         case "projector":
             asyncio.run(supervise([("projector", "tables"), ("projector", "redis")]))
+            return 0
+        case "worker":
+            asyncio.run(run_worker(settings, args.name))
             return 0
         case "status":
             return asyncio.run(_status(settings))

@@ -40,6 +40,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Read-your-writes: how long a read with X-Min-Position waits before answering 503.
     min_position_wait_seconds: float = 2.0
     download_url_seconds: int = 300
+    # submission_processing: the PDF checks' limits.
+    pdf_max_pages: int = 50
+    pdf_check_seconds: float = 10.0
+    # evaluation_assignment: judges per validated submission (fewer if fewer exist).
+    judges_per_submission: int = 3
     log_level: str = "INFO"
 
     def __repr__(self) -> str:  # never print secrets

@@ -78,11 +78,14 @@ async def declare_exchanges(channel: AbstractChannel) -> AbstractExchange:
 
 
 async def declare_with_retries(
-    channel: AbstractChannel, name: str, arguments: Arguments = None
+    channel: AbstractChannel,
+    name: str,
+    arguments: Arguments = None,
+    delays: Sequence[int] = RETRY_DELAYS_MS,
 ) -> aio_pika.abc.AbstractQueue:
     """A durable queue, its retry queues (TTL, then back to it) and its dead-letter queue."""
     queue = await channel.declare_queue(name, durable=True, arguments=arguments or {})
-    for delay in RETRY_DELAYS_MS:
+    for delay in delays:
         await channel.declare_queue(
             f"{name}.retry.{delay}",
             durable=True,

@@ -102,6 +102,23 @@ class S3FileStore:
     async def put_pdf(self, key: str, source: BinaryIO, max_size: int) -> UploadedFile:
         return await asyncio.to_thread(self._put, key, source, max_size)
 
+    async def get(self, key: str, max_size: int) -> bytes | None:
+        """An object's bytes (None: no such object); larger than ``max_size``: the first
+        ``max_size + 1`` bytes only, enough to tell it is too large."""
+
+        def read() -> bytes | None:
+            try:
+                answer = self._client.get_object(
+                    Bucket=self.bucket, Key=key, Range=f"bytes=0-{max_size}"
+                )
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                    return None
+                raise
+            return answer["Body"].read()
+
+        return await asyncio.to_thread(read)
+
     def download_url(self, key: str, expires_in: int) -> str:
         """A presigned GET for one object (signed locally, no request to S3)."""
         return self._client.generate_presigned_url(

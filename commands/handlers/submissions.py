@@ -104,3 +104,16 @@ async def assign_judge(
         services, ctx, SUBMISSIONS, submission_id,
         lambda state: submissions.decide_assign(state, judge.state, ctx.who),
     )  # fmt: skip
+
+
+@retrying
+async def record_file_check(
+    services: Services, ctx: CommandContext, submission_id: UUID, check: submissions.FileCheck
+) -> Outcome:
+    """The worker's verdict on the stored file (SYSTEM only); nothing when already recorded."""
+    loaded = await services.repository.load(SUBMISSIONS, submission_id)
+    decided = submissions.decide_file_check(loaded.state, ctx.who, check)
+    if not decided:
+        return Outcome(0, submission_id)
+    result = await services.repository.save([loaded.append(decided)], ctx.metadata())
+    return Outcome(result.last_position, submission_id)

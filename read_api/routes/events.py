@@ -14,6 +14,7 @@ from commands.actors import Role
 from read_api import pages
 from read_api.requests import Viewer, deleted_shown, not_found, rows_as, tagged, visible
 from read_api.routes import ERRORS
+from read_api.routes.audit import AsOfParam, leaderboard_as_of
 from read_api.routes.users import IncludeDeleted
 from read_api.schemas import EventView, Leaderboard, Page, SubmissionView
 from read_api.views import Views
@@ -29,7 +30,7 @@ ORDER BY start_date, event_id LIMIT %(limit)s
 """
 SUBMISSIONS = """
 SELECT submission_id, team_id, event_id, file_url, file_size, sha256, status, rejection_reason,
-       submitted_at, updated_at, deleted_at
+       file_check, file_pages, submitted_at, updated_at, deleted_at
 FROM submission
 WHERE event_id = %(event)s AND (%(team)s::uuid IS NULL OR team_id = %(team)s)
   AND (%(status)s::text IS NULL OR status = %(status)s) AND (%(deleted)s OR deleted_at IS NULL)
@@ -105,10 +106,14 @@ class EventsController(Controller):
 
     @get("/{event_id:uuid}/leaderboard", operation_id="eventLeaderboard", responses=ERRORS)
     async def leaderboard(
-        self, event_id: UUID, viewer: Viewer, views: Views, conn: AsyncConnection, fresh: bool
-    ) -> Leaderboard:
+        self, event_id: UUID, viewer: Viewer, views: Views, conn: AsyncConnection, fresh: bool,
+        as_of: AsOfParam = None,
+    ) -> Leaderboard:  # fmt: skip
         """Any signed-in user: teams ranked by their best approved submission's mean score,
-        ties broken as the winner rule does (hot: the Redis sorted set)."""
+        ties broken as the winner rule does (hot: the Redis sorted set). With ``as_of``
+        (ORGANIZER, AUDITOR): as it stood then, rebuilt from the event store."""
+        if as_of is not None:
+            return await leaderboard_as_of(viewer, conn, event_id, as_of)
         await live_event(conn, views, viewer, event_id, fresh)
         standings = await views.standings(conn, event_id, fresh)
         return Leaderboard(

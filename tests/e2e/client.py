@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -10,16 +11,20 @@ from uuid import uuid4
 
 import httpx
 import psycopg
+from pypdf import PdfWriter
 from redis.asyncio import Redis
 
 PASSWORD = "correct-horse-battery"
 
 
 def pdf_bytes(note: str = "rocket") -> bytes:
-    return (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-        b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n% " + note.encode() + b"\n%%EOF\n"
-    )
+    """A valid one-page PDF (the submission_processing worker accepts it), unique per note."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.add_metadata({"/Subject": note})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 @dataclass(frozen=True)

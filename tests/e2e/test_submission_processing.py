@@ -1,0 +1,53 @@
+"""The submission_processing worker under `kazrockets run`: every upload ends checked."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.e2e.client import Platform, User, query
+
+
+async def checked(platform: Platform, user: User, submission_id: str) -> dict[str, Any]:
+    """The submission once the worker has recorded its verdict."""
+    for _ in range(300):
+        answer = await platform.read(f"/submissions/{submission_id}", user)
+        if answer.status_code == 200 and answer.json()["file_check"] != "PENDING":
+            body: dict[str, Any] = answer.json()
+            return body
+        await asyncio.sleep(0.1)
+    raise AssertionError("the file was never checked")
+
+
+async def test_a_valid_pdf_is_validated_and_a_broken_one_rejected_with_its_reason(
+    platform: Platform, organizer: User
+) -> None:
+    captain = await platform.participant("checked")
+    team_id = await platform.team(captain, f"Checked {platform.run_id}")
+    event_id = await platform.event(organizer)
+    good = await platform.submission(captain, team_id, event_id)
+    broken = await platform.submit(captain, team_id, event_id, b"%PDF-1.7\nnot really a pdf\n")
+    assert broken.status_code == 202, broken.text
+
+    valid = await checked(platform, captain, good)
+    assert (valid["file_check"], valid["file_pages"], valid["status"]) == ("VALID", 1, "PENDING")
+    invalid = await checked(platform, captain, broken.json()["submission_id"])
+    assert (invalid["file_check"], invalid["status"]) == ("INVALID", "REJECTED")
+    assert "PDF" in invalid["rejection_reason"]
+
+    # The verdict is the platform's, caused by the upload, in the upload's request.
+    rows = await platform_events(platform, broken.json()["submission_id"])
+    uploaded, rejected = rows
+    assert rejected[1] == "SubmissionFileRejected"
+    assert rejected[2]["actor_role"] == "SYSTEM"
+    assert rejected[2]["causation_id"] == str(uploaded[0])
+    assert rejected[2]["correlation_id"] == uploaded[2]["correlation_id"]
+
+
+async def platform_events(platform: Platform, submission_id: str) -> list[Any]:
+    return await query(
+        platform.database_url,
+        "SELECT event_id, event_type, metadata FROM eventstore.events WHERE stream_id = %s"
+        " ORDER BY version",
+        f"submission-{submission_id}",
+    )

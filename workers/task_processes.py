@@ -1,0 +1,40 @@
+"""Entry points of the task workers: `kazrockets worker NAME`."""
+
+from __future__ import annotations
+
+import asyncio
+
+from events.catalog import domain_codec
+from eventstore.pool import open_pool
+from eventstore.store import EventStore
+from workers.bootstrap import services_for
+from workers.lifecycle import stop_event
+from workers.pdfcheck import PdfLimits
+from workers.processing import SubmissionProcessor
+from workers.settings import Settings
+from workers.tasks import Handler, TaskWorker, run_task_worker
+from write_api.files import S3FileStore
+
+WORKERS = ("submission_processing",)
+
+
+async def run_worker(settings: Settings, name: str) -> None:
+    stopping = stop_event()
+    pool = await open_pool(settings.database_url, min_size=1, max_size=4, name=name)
+    try:
+        files = S3FileStore.from_config(settings)
+        await asyncio.to_thread(files.ensure_bucket)
+        services = services_for(settings, pool, files)
+        handler: Handler
+        match name:
+            case "submission_processing":
+                limits = PdfLimits(
+                    max_pages=settings.pdf_max_pages, seconds=settings.pdf_check_seconds
+                )
+                handler = SubmissionProcessor(services, files, limits)
+            case _:
+                raise ValueError(f"no worker named {name}")
+        worker = TaskWorker(name, EventStore(pool, domain_codec()), handler)
+        await run_task_worker(worker, settings.rabbitmq_url, stopping)
+    finally:
+        await pool.close()
