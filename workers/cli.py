@@ -17,6 +17,7 @@ from eventstore.verify import verify
 from workers import fanout
 from workers.accounts import create_user
 from workers.apps import MIGRATED_PACKAGES
+from workers.dlq import run_dlq
 from workers.logs import setup_logging
 from workers.sealer import run_sealer
 from workers.serve import serve
@@ -54,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     projector.add_argument("name", nargs="?", default="all", choices=["all", "tables", "redis"])
     worker = sub.add_parser("worker", help="run one task worker")
     worker.add_argument("name", choices=WORKERS)
+    dlq = sub.add_parser("dlq", help="dead-letter queues: list them, or replay one")
+    dlq.add_argument("action", choices=["list", "replay"])
+    dlq.add_argument("name", nargs="?", help="the queue to replay (without .dead)")
     sub.add_parser("status", help="how far behind the relay and each projection are")
     replay = sub.add_parser("replay", help="rebuild the read tables from the event store")
     replay.add_argument("--projection", default="tables", choices=["tables"])
@@ -145,6 +149,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         case "worker":
             asyncio.run(run_worker(settings, args.name))
             return 0
+        case "dlq":
+            return asyncio.run(
+                run_dlq(
+                    settings.rabbitmq_url, settings.projector_partitions, args.action, args.name
+                )
+            )
         case "status":
             return asyncio.run(_status(settings))
         case "replay":

@@ -19,8 +19,9 @@ from psycopg_pool import AsyncConnectionPool
 from events.base import EventMetadata
 from events.catalog import domain_codec
 from events.competitions import CompetitiveEventCreated
-from eventstore.records import NewEvent, RecordedEvent
+from eventstore.records import NewEvent, RawEvent, RecordedEvent
 from eventstore.store import EventStore
+from workers.dlq import list_dead, replay_dead
 from workers.relay import to_message
 from workers.tasks import TaskWorker, run_task_worker
 from workers.topology import declare_with_retries
@@ -76,9 +77,18 @@ async def events(
     return make
 
 
-async def publish(channel: AbstractChannel, pool: AsyncConnectionPool[AsyncConnection]) -> None:
+async def stored(pool: AsyncConnectionPool[AsyncConnection]) -> list[RawEvent]:
+    """Every event appended, once all are safe to read (an older open transaction holds
+    newer positions back for a moment)."""
     store = EventStore(pool, domain_codec())
-    for raw in await store.read_all_raw(0, 100):
+    async with asyncio.timeout(10):
+        while await store.safe_head_position() < await store.head_position():  # noqa: ASYNC110 -- polled
+            await asyncio.sleep(0.02)
+    return await store.read_all_raw(0, 100)
+
+
+async def publish(channel: AbstractChannel, pool: AsyncConnectionPool[AsyncConnection]) -> None:
+    for raw in await stored(pool):
         _, message = to_message(raw, 1)
         await channel.default_exchange.publish(message, routing_key=QUEUE)
 
@@ -196,3 +206,27 @@ async def test_a_worker_that_dies_mid_message_leaves_it_to_the_next_one(
     await until(lambda: seen == [event_id])
     await second.stop()
     assert await count(channel, f"{QUEUE}.dead") == 0
+
+
+async def test_dead_letters_are_listed_in_place_and_replayed_for_fresh_attempts(
+    channel: AbstractChannel,
+    pool: AsyncConnectionPool[AsyncConnection],
+    events: Callable[[int], Awaitable[list[UUID]]],
+) -> None:
+    await events(2)
+    for raw in await stored(pool):
+        _, message = to_message(raw, 1)
+        message.headers.update({"x-error": "ValueError('boom')", "x-attempts": 3})
+        await channel.default_exchange.publish(message, routing_key=f"{QUEUE}.dead")
+
+    [listed] = await list_dead(channel, [QUEUE])
+    assert listed.messages == 2
+    assert [s.error for s in listed.samples] == ["ValueError('boom')"] * 2
+    assert await count(channel, f"{QUEUE}.dead") == 2  # listing leaves them where they are
+
+    assert await replay_dead(channel, QUEUE) == 2
+    assert await count(channel, f"{QUEUE}.dead") == 0
+    queue = await channel.get_queue(QUEUE)
+    back = await queue.get(no_ack=True)
+    assert (back.headers or {})["x-attempt"] == 1
+    assert "x-error" not in (back.headers or {})
