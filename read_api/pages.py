@@ -8,7 +8,9 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, TypeVar
+from datetime import datetime
+from typing import Annotated, TypeVar
+from uuid import UUID
 
 import msgspec
 from litestar.params import Parameter
@@ -25,24 +27,23 @@ Limit = Annotated[
 Cursor = Annotated[str | None, Parameter(description="next_cursor of the previous page")]
 
 _encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder(list[Any])
+# Every list is ordered by (a timestamp, an id): a cursor holds the last row's pair.
+_decoder = msgspec.json.Decoder(tuple[datetime, UUID])
 
 
 def encode(key: Sequence[object]) -> str:
     return base64.urlsafe_b64encode(_encoder.encode(list(key))).decode().rstrip("=")
 
 
-def decode(cursor: str | None, width: int) -> list[Any] | None:
-    """The sort key a cursor holds; 422 for one this API did not make."""
+def decode(cursor: str | None) -> tuple[datetime | None, UUID | None]:
+    """The sort key a cursor holds ((None, None) for the first page); 422 for a cursor this
+    API did not make."""
     if cursor is None:
-        return None
+        return None, None
     try:
-        key = _decoder.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return _decoder.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, msgspec.DecodeError):
-        key = []
-    if len(key) != width:
-        raise ProblemError(422, "the cursor is not one this API returned", field="cursor")
-    return key
+        raise ProblemError(422, "the cursor is not one this API returned", field="cursor") from None
 
 
 def page(rows: list[T], limit: int, key: Callable[[T], Sequence[object]]) -> Page[T]:

@@ -87,8 +87,9 @@ def deleted_shown(viewer: Viewer, asked: bool) -> bool:
 
 
 def visible(deleted_at: object, viewer: Viewer, what: str, asked: bool = False) -> None:
-    """404 for a deleted resource, unless an ORGANIZER or AUDITOR asked to see it."""
-    if deleted_at is not None and not deleted_shown(viewer, asked):
+    """404 for a deleted resource, unless an ORGANIZER or AUDITOR asked to see it (asking is
+    403 for anyone else, whether the resource is deleted or not)."""
+    if not deleted_shown(viewer, asked) and deleted_at is not None:
         raise ProblemError(404, f"no such {what}")
 
 

@@ -75,7 +75,7 @@ class EventsController(Controller):
         limit: pages.Limit = pages.DEFAULT_LIMIT, cursor: pages.Cursor = None,
     ) -> Page[EventView]:  # fmt: skip
         """Any signed-in user: events by start date."""
-        after = pages.decode(cursor, 2) or [None, None]
+        after = pages.decode(cursor)
         params = {
             "deleted": deleted_shown(viewer, include_deleted), "starts_from": starts_from,
             "starts_to": starts_to, "after": after[0], "after_id": after[1], "limit": limit + 1,
@@ -91,14 +91,14 @@ class EventsController(Controller):
     ) -> Page[SubmissionView]:  # fmt: skip
         """ORGANIZER, JUDGE, AUDITOR: all; a PARTICIPANT: their team's only."""
         await live_event(conn, views, viewer, event_id, fresh)
+        deleted = deleted_shown(viewer, include_deleted)
         if viewer.role not in SEES_ALL_SUBMISSIONS and viewer.team_id is None:
             return Page([], None)
         team = None if viewer.role in SEES_ALL_SUBMISSIONS else viewer.team_id
-        after = pages.decode(cursor, 2) or [None, None]
+        after = pages.decode(cursor)
         params = {
-            "event": event_id, "team": team, "status": status,
-            "deleted": deleted_shown(viewer, include_deleted), "after": after[0],
-            "after_id": after[1], "limit": limit + 1,
+            "event": event_id, "team": team, "status": status, "deleted": deleted,
+            "after": after[0], "after_id": after[1], "limit": limit + 1,
         }  # fmt: skip
         rows = await (await conn.execute(SUBMISSIONS, params)).fetchall()
         items = rows_as(SubmissionView, rows)

@@ -34,7 +34,7 @@ class JudgesController(Controller):
     ) -> Page[Assignment]:  # fmt: skip
         """JUDGE: the submissions assigned to the caller, oldest assignment first."""
         require(viewer, Role.JUDGE)
-        after = pages.decode(cursor, 2) or [None, None]
+        after = pages.decode(cursor)
         params = {"judge": viewer.user_id, "after": after[0], "after_id": after[1]}
         rows = await (await conn.execute(ASSIGNMENTS, {**params, "limit": limit + 1})).fetchall()
         return pages.page(

@@ -78,7 +78,7 @@ class SubmissionsController(Controller):
             event = await live_event(conn, views, viewer, submission.event_id, fresh, True)
             if event.winner_team_id is None:
                 raise ProblemError(403, "the team sees its evaluations once the results are out")
-        after = pages.decode(cursor, 2) or [None, None]
+        after = pages.decode(cursor)
         params = {
             "submission": submission_id, "deleted": deleted_shown(viewer, include_deleted),
             "after": after[0], "after_id": after[1], "limit": limit + 1,

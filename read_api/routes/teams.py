@@ -71,7 +71,7 @@ class TeamsController(Controller):
         limit: pages.Limit = pages.DEFAULT_LIMIT, cursor: pages.Cursor = None,
     ) -> Page[TeamView]:  # fmt: skip
         """Any signed-in user: every team, oldest first."""
-        after = pages.decode(cursor, 2) or [None, None]
+        after = pages.decode(cursor)
         params = {
             "deleted": deleted_shown(viewer, include_deleted), "after": after[0],
             "after_id": after[1], "limit": limit + 1,

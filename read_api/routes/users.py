@@ -82,7 +82,7 @@ class UsersController(Controller):
     ) -> Page[UserView]:  # fmt: skip
         """ORGANIZER, AUDITOR: every account, oldest first; filter by role."""
         require(viewer, Role.ORGANIZER, Role.AUDITOR)
-        after = pages.decode(cursor, 2) or [None, None]
+        after = pages.decode(cursor)
         params = {
             "role": role, "deleted": include_deleted, "after": after[0], "after_id": after[1],
             "limit": limit + 1,
@@ -97,7 +97,7 @@ class UsersController(Controller):
         cursor: pages.Cursor = None,
     ) -> Page[Notification]:  # fmt: skip
         """The caller's in-app notifications, newest first."""
-        before = pages.decode(cursor, 2) or [None, None]
+        before = pages.decode(cursor)
         params = {"user": viewer.user_id, "before": before[0], "before_id": before[1]}
         rows = await (await conn.execute(NOTIFICATIONS, {**params, "limit": limit + 1})).fetchall()
         return pages.page(
