@@ -32,6 +32,7 @@ from events.teams import (
     TeamMemberLeft,
 )
 from events.users import (
+    JudgeConflictDeclared,
     UserDeleted,
     UserErased,
     UserJoinedTeam,
@@ -53,7 +54,7 @@ NAME = "tables"
 ERASED = "[erased]"
 TABLES = (
     "app_user", "team", "team_member", "competitive_event", "submission", "evaluation",
-    "judge_assignment", "leaderboard",
+    "judge_assignment", "judge_conflict", "leaderboard",
 )  # fmt: skip
 
 
@@ -101,6 +102,9 @@ def _users(fact: Fact) -> list[Change] | None:
             return [_touch("app_user", "user_id", fact, team_id=None)]
         case UserDeleted():
             return [_touch("app_user", "user_id", fact, team_id=None, deleted_at=at)]
+        case JudgeConflictDeclared(team_id=team_id, reason=reason):
+            key = {"judge_id": entity_id(fact), "team_id": team_id}
+            return [Upsert("judge_conflict", key, {"reason": reason, "declared_at": at})]
         case UserErased():
             return [_touch("app_user", "user_id", fact, email=ERASED, name=ERASED, erased_at=at)]
     return None

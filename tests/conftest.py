@@ -22,8 +22,8 @@ RESET = """
 TRUNCATE eventstore.events, eventstore.streams, eventstore.unique_claims, eventstore.seals,
     eventstore.personal_keys, eventstore.subscriptions, write_api.idempotency,
     read.app_user, read.team, read.team_member, read.competitive_event, read.submission,
-    read.evaluation, read.judge_assignment, read.leaderboard, read.leaderboard_revision,
-    read.notification, read.stream_versions, read.partition_positions
+    read.evaluation, read.judge_assignment, read.judge_conflict, read.leaderboard,
+    read.leaderboard_revision, read.notification, read.stream_versions, read.partition_positions
 """
 
 

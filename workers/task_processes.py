@@ -7,6 +7,7 @@ import asyncio
 from events.catalog import domain_codec
 from eventstore.pool import open_pool
 from eventstore.store import EventStore
+from workers.assignment import JudgeAssigner
 from workers.bootstrap import services_for
 from workers.lifecycle import stop_event
 from workers.pdfcheck import PdfLimits
@@ -15,7 +16,7 @@ from workers.settings import Settings
 from workers.tasks import Handler, TaskWorker, run_task_worker
 from write_api.files import S3FileStore
 
-WORKERS = ("submission_processing",)
+WORKERS = ("submission_processing", "evaluation_assignment")
 
 
 async def run_worker(settings: Settings, name: str) -> None:
@@ -32,6 +33,8 @@ async def run_worker(settings: Settings, name: str) -> None:
                     max_pages=settings.pdf_max_pages, seconds=settings.pdf_check_seconds
                 )
                 handler = SubmissionProcessor(services, files, limits)
+            case "evaluation_assignment":
+                handler = JudgeAssigner(services, pool, settings.judges_per_submission)
             case _:
                 raise ValueError(f"no worker named {name}")
         worker = TaskWorker(name, EventStore(pool, domain_codec()), handler)

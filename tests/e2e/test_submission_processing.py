@@ -51,3 +51,33 @@ async def platform_events(platform: Platform, submission_id: str) -> list[Any]:
         " ORDER BY version",
         f"submission-{submission_id}",
     )
+
+
+async def test_a_validated_submission_is_assigned_judges_who_see_it(
+    platform: Platform, organizer: User
+) -> None:
+    judge = await platform.account(organizer, "JUDGE")
+    captain = await platform.participant("assigned")
+    team_id = await platform.team(captain, f"Assigned {platform.run_id}")
+    event_id = await platform.event(organizer)
+    submission_id = await platform.submission(captain, team_id, event_id)
+    await checked(platform, captain, submission_id)
+
+    [(judges,)] = await query(
+        platform.database_url,
+        "SELECT count(*) FROM read.app_user WHERE role = 'JUDGE' AND deleted_at IS NULL",
+    )
+    expected = min(3, judges)  # fewer when fewer judges exist
+    rows: list[Any] = []
+    for _ in range(150):
+        rows = await query(
+            platform.database_url,
+            "SELECT judge_id FROM read.judge_assignment WHERE submission_id = %s", submission_id,
+        )  # fmt: skip
+        if len(rows) == expected:
+            break
+        await asyncio.sleep(0.1)
+    assert len(rows) == expected, rows
+    if any(str(row[0]) == judge.user_id for row in rows):
+        answer = await platform.read("/judges/me/assignments", judge)
+        assert submission_id in [item["submission_id"] for item in answer.json()["items"]]

@@ -17,6 +17,7 @@ KEYS = {
     "submission": "submission_id",
     "evaluation": "evaluation_id",
     "judge_assignment": "submission_id, judge_id",
+    "judge_conflict": "judge_id, team_id",
     "leaderboard": "event_id, rank",
 }
 
