@@ -85,6 +85,8 @@ def decide_score(
     _check_score(score, comments)
     if submission.team_id in judge.conflicts:
         raise Forbidden("you declared a conflict with this team")
+    if actor.user_id not in submission.judges:
+        raise Forbidden("only a judge assigned to this submission scores it")
     assert submission.submission_id is not None
     return EvaluationDecision(
         [

@@ -17,6 +17,7 @@ from eventstore.pool import open_pool
 from projections import cache
 from read_api.consistency import Checkpoints
 from read_api.requests import provide_conn, provide_fresh, provide_viewer
+from read_api.routes.audit import AuditController
 from read_api.routes.events import EventsController
 from read_api.routes.judges import JudgesController
 from read_api.routes.submissions import SubmissionsController
@@ -114,6 +115,7 @@ def create_app(config: ReadApiConfig) -> Litestar:
             EventsController,
             SubmissionsController,
             JudgesController,
+            AuditController,
             health,
         ],
         dependencies={

@@ -1,7 +1,8 @@
 """`kazrockets run`: every process of the platform as children of one parent.
 
-Each child is ``kazrockets <command>`` in its own process; SIGTERM or Ctrl-C stops them all
-(SIGTERM first, SIGKILL after a grace period), and a child that dies is restarted with a
+Each child is ``kazrockets <command>`` in its own process group; SIGTERM or Ctrl-C stops them
+all (SIGTERM first; after a grace period SIGKILL to the child's whole group, so an HTTP
+server's worker processes go with it), and a child that dies is restarted with a
 back-off so that a crash in one part does not take the platform down. Whatever happens to
 the parent, it stops its children before it exits.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -30,7 +32,7 @@ class Child:
 
     async def start(self) -> asyncio.subprocess.Process:
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "workers.cli", *self.command
+            sys.executable, "-m", "workers.cli", *self.command, start_new_session=True
         )
         log.info("started", extra={"child": self.name, "pid": self.process.pid})
         return self.process
@@ -44,7 +46,8 @@ class Child:
             await asyncio.wait_for(process.wait(), GRACE_SECONDS)
         except TimeoutError:
             log.warning("did not stop in time; killing", extra={"child": self.name})
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             await process.wait()
         log.info("stopped", extra={"child": self.name, "code": process.returncode})
 

@@ -14,9 +14,8 @@ from commands.actors import Role
 from read_api import pages
 from read_api.requests import Viewer, deleted_shown, not_found, rows_as, tagged, visible
 from read_api.routes import ERRORS
-from read_api.routes.events import live_event
 from read_api.routes.users import IncludeDeleted
-from read_api.schemas import EvaluationView, Page, SubmissionDetail, SubmissionView
+from read_api.schemas import EvaluationView, EventView, Page, SubmissionDetail, SubmissionView
 from read_api.views import Views
 from write_api.problems import ProblemError
 
@@ -75,8 +74,8 @@ class SubmissionsController(Controller):
         """ORGANIZER, AUDITOR and the judges; the team's members once a winner is declared."""
         submission = await readable(conn, views, viewer, submission_id, fresh)
         if viewer.role not in STAFF:
-            event = await live_event(conn, views, viewer, submission.event_id, fresh, True)
-            if event.winner_team_id is None:
+            event = await views.get(conn, EventView, submission.event_id, fresh)
+            if event is None or event.winner_team_id is None:
                 raise ProblemError(403, "the team sees its evaluations once the results are out")
         after = pages.decode(cursor)
         params = {

@@ -125,6 +125,14 @@ class Platform:
         submission_id: str = answer.json()["submission_id"]
         return submission_id
 
+    async def assign(self, organizer: User, submission_id: str, judge: User) -> None:
+        """Assign a judge before they score (200), unless the worker did it already (409)."""
+        answer = await self.call(
+            "POST", f"/submissions/{submission_id}/assignments", organizer,
+            json={"judge_id": judge.user_id},
+        )  # fmt: skip
+        assert answer.status_code in (200, 409), answer.text
+
 
 # Helpers for the security, idempotency and schema tests: they look behind the HTTP API at
 # the throttle counters in Redis and at the event store, which API.md does not expose.

@@ -24,12 +24,14 @@ READ_PORT = int(os.environ.get("KAZROCKETS_TEST_READ_PORT", "18001"))
 VHOST = os.environ.get("KAZROCKETS_TEST_VHOST", "kazrockets_e2e")
 TEST_JWT_SECRET = "e2e-test-secret-0123456789abcdef"
 LOGIN_ATTEMPTS = 5
+# The platform's mail goes to the debugging SMTP server of tests/e2e/test_notifications.py.
+SMTP_PORT = int(os.environ.get("KAZROCKETS_E2E_SMTP_PORT", "18525"))
 E2E_DATABASE_URL = os.environ.get(
     "KAZROCKETS_E2E_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/kazrockets_e2e"
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def database_url() -> str:
     """End-to-end tests get a database of their own: other tests truncate theirs."""
     return fresh_database(E2E_DATABASE_URL)
@@ -47,8 +49,9 @@ def server_env(database_url: str) -> dict[str, str]:
         "KAZROCKETS_JWT_SECRET": TEST_JWT_SECRET,
         "KAZROCKETS_BCRYPT_ROUNDS": "4",
         "KAZROCKETS_LOGIN_ATTEMPTS": str(LOGIN_ATTEMPTS),
-        "KAZROCKETS_DB_POOL_SIZE": "20",
+        "KAZROCKETS_DB_POOL_SIZE": "8",
         "KAZROCKETS_MAX_UPLOAD_BYTES": str(2 * 1024 * 1024),
+        "KAZROCKETS_SMTP_PORT": str(SMTP_PORT),
     }
 
 
@@ -66,7 +69,7 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
     raise RuntimeError(f"{url} did not start:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("servers") / "platform.log"
 
@@ -77,7 +80,7 @@ def rabbitmqctl(*args: str) -> None:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def urls(database_url: str, server_log: Path) -> Iterator[tuple[str, str]]:
     """The write and read APIs' base URLs, with the rest of the platform behind them."""
     rabbitmqctl("delete_vhost", VHOST)
@@ -101,18 +104,18 @@ def urls(database_url: str, server_log: Path) -> Iterator[tuple[str, str]]:
         yield write, read
     finally:
         process.terminate()
-        try:
-            process.wait(timeout=15)
+        try:  # longer than the supervisor's grace period: it stops (or kills) its children
+            process.wait(timeout=40)
         except subprocess.TimeoutExpired:
             process.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def write_url(urls: tuple[str, str]) -> str:
     return urls[0]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def read_url(urls: tuple[str, str]) -> str:
     return urls[1]
 
@@ -126,7 +129,7 @@ async def platform(write_url: str, read_url: str, database_url: str) -> AsyncIte
         yield Platform(client, database_url, run_id=uuid4().hex[:8], reader=reader)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def organizer_email(write_url: str, database_url: str) -> str:
     """The first ORGANIZER, made the way the README says: `kazrockets create-user`."""
     email = f"organizer-{uuid4().hex[:8]}@kazrockets.test"

@@ -38,6 +38,7 @@ async def test_a_whole_competition_from_sign_up_to_winner(
     scores = {submissions[0]: (90, 80), submissions[1]: (95, 60)}  # means 85 and 77.5
     for submission_id, pair in scores.items():
         for judge, score in zip(judges, pair, strict=True):
+            await platform.assign(organizer, submission_id, judge)
             answer = await platform.call(
                 "POST", "/evaluations", judge,
                 json={"submission_id": submission_id, "score": score, "comments": "ok"},
@@ -84,6 +85,8 @@ async def test_judges_scoring_while_an_organizer_rejects_leaves_no_contradiction
     captain = await platform.participant()
     team_id = await platform.team(captain)
     submission_id = await platform.submission(captain, team_id, event_id)
+    for judge in judges:
+        await platform.assign(organizer, submission_id, judge)
 
     async def score(judge: User) -> httpx.Response:
         return await platform.call(

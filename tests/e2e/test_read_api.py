@@ -132,6 +132,7 @@ async def test_answers_stay_the_same_when_redis_is_flushed_mid_test(
     event_id = await platform.event(organizer)
     submission_id = await platform.submission(captain, team_id, event_id)
     await platform.call("POST", f"/submissions/{submission_id}/approve", organizer)
+    await platform.assign(organizer, submission_id, judge)
     scored = await platform.call(
         "POST", "/evaluations", judge, json={"submission_id": submission_id, "score": 64}
     )

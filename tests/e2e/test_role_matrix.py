@@ -42,6 +42,7 @@ class World:
     async def evaluation(self) -> str:
         submission_id = await self.submission()
         judge = await self.platform.account(self.organizer, "JUDGE")
+        await self.platform.assign(self.organizer, submission_id, judge)
         answer = await self.platform.call(
             "POST", "/evaluations", judge, json={"submission_id": submission_id, "score": 50}
         )
@@ -241,6 +242,8 @@ async def test_role_rules_of_every_route(
     allowed, setup = MATRIX[(method, route)]
     path, kwargs = await setup(World(platform, organizer))
     user = await caller(platform, organizer, role)
+    if route == "/evaluations" and user is not None and user.role == "JUDGE":
+        await platform.assign(organizer, kwargs["json"]["submission_id"], user)  # only they score
 
     answer = await platform.call(method, path, user, **kwargs)
 

@@ -6,6 +6,7 @@ domain refuses are simply refused (as they would be over HTTP), the rest append 
 
 from __future__ import annotations
 
+import contextlib
 import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -49,6 +50,13 @@ class World:
     submissions: list[UUID] = field(default_factory=list)
     evaluations: list[UUID] = field(default_factory=list)
     refused: int = 0
+
+    async def assign(self, submission_id: UUID, judge: Actor) -> None:
+        """What the evaluation_assignment worker (or an organizer) does before a judge scores."""
+        with contextlib.suppress(DomainError):  # assigned already, or refused for a reason
+            await submissions.assign_judge(
+                self.services, new_context(SYSTEM_ACTOR), submission_id, judge.user_id
+            )
 
     async def account(self, role: Role) -> Actor:
         user_id = uuid4()
@@ -124,9 +132,9 @@ class World:
                 evaluation_id = uuid4()
                 judge = self.pick(self.judges, a)
                 assert isinstance(judge, Actor)
-                await evaluations.score(
-                    s, new_context(judge), evaluation_id, self.uuid(self.submissions, b), n, "ok"
-                )
+                target = self.uuid(self.submissions, b)
+                await self.assign(target, judge)
+                await evaluations.score(s, new_context(judge), evaluation_id, target, n, "ok")
                 self.evaluations.append(evaluation_id)
             case "revise" | "unscore":
                 evaluation_id = self.uuid(self.evaluations, a)

@@ -18,6 +18,7 @@ from events.competitions import CompetitiveEventCreated, SubmissionReceived, Win
 from events.evaluations import SubmissionScored
 from events.submissions import (
     EvaluationRecorded,
+    JudgeAssigned,
     SubmissionApproved,
     SubmissionDeleted,
     SubmissionRejected,
@@ -180,6 +181,11 @@ def submission(*later: Event, upload: SubmissionUploaded | None = None) -> Submi
 
 def approved() -> SubmissionApproved:
     return SubmissionApproved(approved_by=uid(9))
+
+
+def assigned(judge: int = 5) -> JudgeAssigned:
+    """JUDGE uid(judge) assigned by the platform (the evaluation_assignment worker)."""
+    return JudgeAssigned(judge_id=uid(judge), assigned_by=uid(0))
 
 
 def rejected() -> SubmissionRejected:

@@ -19,6 +19,7 @@ from tests.unit.commands.builders import (
     actor,
     apply_evaluation,
     approved,
+    assigned,
     deleted_user,
     evaluation,
     judge_with_conflict,
@@ -40,7 +41,7 @@ def score(
 ) -> EvaluationDecision:
     return evaluations.decide_score(
         EVALUATION,
-        submission(approved()) if target is None else target,
+        submission(approved(), assigned(5)) if target is None else target,
         user(5, Role.JUDGE) if judge is None else judge,
         who,
         value,
@@ -50,7 +51,7 @@ def score(
 
 def scored(value: int = 70) -> tuple[EvaluationState, SubmissionState]:
     """The evaluation and its submission after JUDGE scored ``value``."""
-    return apply_evaluation(score(value), EvaluationState(), submission(approved()))
+    return apply_evaluation(score(value), EvaluationState(), submission(approved(), assigned(5)))
 
 
 @pytest.mark.parametrize("value", [0, 1, 50, 99, 100])
@@ -68,7 +69,9 @@ def test_judge_scores_from_0_to_100(value: int) -> None:
     assert decision.submission == [
         EvaluationRecorded(evaluation_id=EVALUATION, judge_id=JUDGE.user_id, score=value)
     ]
-    state, mirrored = apply_evaluation(decision, EvaluationState(), submission(approved()))
+    state, mirrored = apply_evaluation(
+        decision, EvaluationState(), submission(approved(), assigned(5))
+    )
     assert state.active and state.score == value
     assert mirrored.scores == {EVALUATION: value}
 
@@ -195,3 +198,8 @@ def test_claim_key_is_one_per_judge_per_submission() -> None:
     assert key == evaluations.claim_key(SUBMISSION, JUDGE.user_id)
     assert key != evaluations.claim_key(SUBMISSION, OTHER_JUDGE.user_id)
     assert key != evaluations.claim_key(uid(3001), JUDGE.user_id)
+
+
+def test_a_judge_not_assigned_to_the_submission_cannot_score_it() -> None:
+    with pytest.raises(Forbidden, match="assigned"):
+        score(target=submission(approved(), assigned(6)))

@@ -274,6 +274,14 @@ class World(RuleBasedStateMachine):
     def score_as(self, who: Actor, submission_id: UUID, value: int) -> bool:
         evaluation_id = self.new_id(40000)
         before, judge = self.submissions[submission_id], self.user(who.user_id)
+        if who.role is Role.JUDGE and who.user_id not in before.judges:
+            # What the evaluation_assignment worker does first, when the rules allow it.
+            assignment = self.attempt(
+                SYSTEM_ACTOR, lambda: submissions.decide_assign(before, judge, SYSTEM_ACTOR)
+            )
+            if assignment is not None:
+                before = SUBMISSIONS.fold(assignment, before)
+                self.submissions[submission_id] = before
         decision = self.attempt(
             who,
             lambda: evaluations.decide_score(evaluation_id, before, judge, who, value, "ok"),
@@ -282,6 +290,7 @@ class World(RuleBasedStateMachine):
             return False
         assert who.role is Role.JUDGE and MIN_SCORE <= value <= MAX_SCORE
         assert before.active and before.team_id not in judge.conflicts
+        assert who.user_id in before.judges  # only an assigned judge scores
         if (submission_id, who.user_id) in self.claims:
             # The pure decision allowed it; the store's unique claim refuses a second one.
             event("the claim refused a second evaluation")
