@@ -25,7 +25,7 @@ $(VENV)/.installed: pyproject.toml $(BIN)/pip
 
 install: $(VENV)/.installed ## Create the virtualenv and install the project with its dev tools
 
-services: install ## Start PostgreSQL, Redis, RabbitMQ and the S3 emulator (installs what is missing)
+services: install ## Start PostgreSQL, Redis, RabbitMQ, the S3 emulator and a debugging SMTP server (installs what is missing)
 	@bash scripts/services.sh
 
 migrate: services ## Create or upgrade the database schema
@@ -46,7 +46,8 @@ format: install ## Apply ruff's fixes and formatting
 test: services lint ## Install, start services, lint, type check and run every test
 	$(BIN)/pytest
 
-bench: services ## Run the benchmarks in bench/ and print ratios against their baselines
+bench: services ## Run the benchmarks in bench/ and print ratios against their baselines (installs wrk)
+	@bash scripts/wrk.sh
 	$(BIN)/python -m bench.run
 
 clean: ## Remove the virtualenv and caches
