@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 from uuid import UUID
 
-from commands import competitions, evaluations, submissions, teams, users
+from commands import competitions, evaluations, notifications, submissions, teams, users
 from events.base import Event, EventMetadata
 from eventstore.records import AppendResult, NewEvent, StreamAppend, UniqueClaim, stream_id_for
 from eventstore.store import EventStore
@@ -36,6 +36,7 @@ TEAMS = Aggregate("team", teams.TeamState(), teams.evolve)
 EVENTS = Aggregate("event", competitions.CompetitionState(), competitions.evolve)
 SUBMISSIONS = Aggregate("submission", submissions.SubmissionState(), submissions.evolve)
 EVALUATIONS = Aggregate("evaluation", evaluations.EvaluationState(), evaluations.evolve)
+NOTIFICATIONS = Aggregate("notification", notifications.NotificationState(), notifications.evolve)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from projections.changes import (
     Update,
     Upsert,
 )
+from projections.notifications import project_notifications
 
 NAME = "tables"
 ERASED = "[erased]"
@@ -63,7 +64,7 @@ def entity_id(fact: Fact) -> UUID:
 
 
 def project(fact: Fact) -> list[Change]:
-    for policy in (_users, _teams, _events, _submissions, _evaluations):
+    for policy in (_users, _teams, _events, _submissions, _evaluations, project_notifications):
         changes = policy(fact)
         if changes is not None:
             return changes

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Bring up the local services KazRockets needs, idempotently:
 #   PostgreSQL 127.0.0.1:5432, Redis 127.0.0.1:6379, RabbitMQ 127.0.0.1:5672,
-#   S3 emulator (moto_server from the project's virtualenv) 127.0.0.1:9000.
+#   S3 emulator (moto_server from the project's virtualenv) 127.0.0.1:9000,
+#   debugging SMTP server (aiosmtpd from the virtualenv) 127.0.0.1:1025, mail kept in .run/mail.
 # Each one is reused when it already answers, started when installed but stopped,
 # and installed with apt-get when missing. Databases and buckets are created by
 # `kazrockets migrate`, not here.
@@ -11,6 +12,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN_DIR="$ROOT/.run"
 VENV="${VENV:-$ROOT/.venv}"
 S3_PORT="${KAZROCKETS_S3_PORT:-9000}"
+SMTP_PORT="${KAZROCKETS_SMTP_PORT:-1025}"
+MAIL_DIR="$RUN_DIR/mail"
 mkdir -p "$RUN_DIR"
 
 log() { printf '{"service":"%s","msg":"%s"}\n' "$1" "$2"; }
@@ -86,7 +89,22 @@ s3_up() {
     wait_for s3 127.0.0.1 "$S3_PORT" 30
 }
 
+smtp_up() {
+    if answers 127.0.0.1 "$SMTP_PORT"; then log smtp "already running"; return; fi
+    if ! "$VENV/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
+        log smtp "aiosmtpd missing: run 'make install' first"
+        return 1
+    fi
+    # Every message is kept as a file of the maildir (new/), for reading in tests and by hand.
+    mkdir -p "$MAIL_DIR/tmp" "$MAIL_DIR/new" "$MAIL_DIR/cur"
+    nohup "$VENV/bin/python" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" \
+        -c aiosmtpd.handlers.Mailbox "$MAIL_DIR" >"$RUN_DIR/smtp.log" 2>&1 &
+    echo $! >"$RUN_DIR/smtp.pid"
+    wait_for smtp 127.0.0.1 "$SMTP_PORT" 30
+}
+
 postgres_up
 redis_up
 rabbitmq_up
 s3_up
+smtp_up

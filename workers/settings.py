@@ -40,18 +40,30 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Read-your-writes: how long a read with X-Min-Position waits before answering 503.
     min_position_wait_seconds: float = 2.0
     download_url_seconds: int = 300
+    # The read API keeps what it read from Redis this long in each process (0: never).
+    view_cache_seconds: float = 1.0
     # submission_processing: the PDF checks' limits.
     pdf_max_pages: int = 50
     pdf_check_seconds: float = 10.0
     # evaluation_assignment: judges per validated submission (fewer if fewer exist).
     judges_per_submission: int = 3
+    # notifications: email through SMTP (locally the debugging server of scripts/services.sh).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_tls: bool = False  # STARTTLS
+    smtp_sender: str = "KazRockets <noreply@kazrockets.local>"
+    smtp_user: str = ""  # empty: no login
+    smtp_password: str = ""
+    smtp_timeout_seconds: float = 10.0
+    # notifications: how often open events are checked for due deadline reminders.
+    reminder_interval_seconds: float = 60.0
     log_level: str = "INFO"
 
     def __repr__(self) -> str:  # never print secrets
         return f"Settings(database_url={_redact(self.database_url)!r}, ...)"
 
 
-SECRET_FIELDS = frozenset({"jwt_secret", "email_hash_key", "s3_secret_access_key"})
+SECRET_FIELDS = frozenset({"jwt_secret", "email_hash_key", "s3_secret_access_key", "smtp_password"})
 
 
 def _redact(url: str) -> str:

@@ -10,13 +10,14 @@ from eventstore.store import EventStore
 from workers.assignment import JudgeAssigner
 from workers.bootstrap import services_for
 from workers.lifecycle import stop_event
+from workers.notifications import Notifications, notifications_for
 from workers.pdfcheck import PdfLimits
 from workers.processing import SubmissionProcessor
 from workers.settings import Settings
 from workers.tasks import Handler, TaskWorker, run_task_worker
 from write_api.files import S3FileStore
 
-WORKERS = ("submission_processing", "evaluation_assignment")
+WORKERS = ("submission_processing", "evaluation_assignment", "notifications")
 
 
 async def run_worker(settings: Settings, name: str) -> None:
@@ -35,9 +36,14 @@ async def run_worker(settings: Settings, name: str) -> None:
                 handler = SubmissionProcessor(services, files, limits)
             case "evaluation_assignment":
                 handler = JudgeAssigner(services, pool, settings.judges_per_submission)
+            case "notifications":
+                handler = notifications_for(settings, services, pool)
             case _:
                 raise ValueError(f"no worker named {name}")
         worker = TaskWorker(name, EventStore(pool, domain_codec()), handler)
-        await run_task_worker(worker, settings.rabbitmq_url, stopping)
+        timers = []
+        if isinstance(handler, Notifications):  # deadline reminders, on a timer
+            timers.append(handler.run_reminders(stopping, settings.reminder_interval_seconds))
+        await asyncio.gather(run_task_worker(worker, settings.rabbitmq_url, stopping), *timers)
     finally:
         await pool.close()
