@@ -15,7 +15,7 @@ Redis is a cache of the read tables: everything here can be flushed and is refil
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias, cast
+from typing import Any, TypeAlias
 from uuid import UUID
 
 import msgspec
@@ -36,6 +36,11 @@ if ARGV[2] == '' then redis.call('HDEL', KEYS[1], 'json')
 else redis.call('HSET', KEYS[1], 'json', ARGV[2]) end
 if ARGV[3] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
 return 1
+"""
+
+# KEYS[1] sorted set, KEYS[2] its revision hash: both at once, so they belong together.
+READ_STANDINGS = """
+return {redis.call('HMGET', KEYS[2], 'revision', 'position'), redis.call('ZRANGE', KEYS[1], 0, -1)}
 """
 
 # KEYS[1] sorted set, KEYS[2] its revision hash; ARGV: revision, position, then rank/member pairs.
@@ -98,6 +103,7 @@ class Cache:
         self.redis = redis
         self._write_view = redis.register_script(WRITE_VIEW)
         self._write_standings = redis.register_script(WRITE_STANDINGS)
+        self._read_standings = redis.register_script(READ_STANDINGS)
 
     async def write_view(self, view: str, version: int, body: bytes | None, ttl: int = 0) -> bool:
         """Set a view (``body`` None: a tombstone) unless Redis holds a newer one."""
@@ -117,14 +123,12 @@ class Cache:
         return bool(written)
 
     async def read_standings(self, event_id: UUID) -> Standings | None:
-        board, revision = leaderboard_keys(event_id)
-        meta = await self.redis.hgetall(revision)
-        if not meta:
+        (revision, position), members = await self._read_standings(keys=leaderboard_keys(event_id))
+        if revision is None:
             return None
-        members = cast(list[bytes], await self.redis.zrange(board, 0, -1))  # no scores asked
         return Standings(
             event_id=event_id,
-            as_of_position=int(meta[b"position"]),
-            revision=int(meta[b"revision"]),
+            as_of_position=int(position),
+            revision=int(revision),
             items=[_standing.decode(member) for member in members],
         )

@@ -49,6 +49,7 @@ class ReadApiConfig(msgspec.Struct, frozen=True, kw_only=True):
     partitions: int = 4
     min_position_wait_seconds: float = 2.0
     download_url_seconds: int = 300
+    view_cache_seconds: float = 1.0
 
 
 def _lifespan(config: ReadApiConfig) -> Any:
@@ -61,7 +62,8 @@ def _lifespan(config: ReadApiConfig) -> Any:
         app.state.config = config
         app.state.pool = pool
         app.state.redis = redis
-        app.state.views = Views(cache.Cache(redis))
+        app.state.views = Views(cache.Cache(redis), pool, config.view_cache_seconds)
+        app.state.tokens = tokens.CheckedTokens(config.tokens)
         app.state.files = S3FileStore.from_config(config)
         app.state.checkpoints = Checkpoints(pool, PROJECTIONS, config.partitions)
         try:

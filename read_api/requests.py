@@ -56,18 +56,17 @@ async def provide_fresh(request: Request[Any, Any, Any], state: State) -> bool:
     return True
 
 
-async def provide_viewer(
-    request: Request[Any, Any, Any], state: State, conn: AsyncConnection, fresh: bool
-) -> Viewer:
+async def provide_viewer(request: Request[Any, Any, Any], state: State, fresh: bool) -> Viewer:
     """The signed-in user, from the same JWT as the write API; a deleted account is 401."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise unauthorized("sign in and send 'Authorization: Bearer <token>'")
-    claims = tokens.read(state.config.tokens, token.strip())
+    checked: tokens.CheckedTokens = state.tokens
+    claims = checked.read(token.strip())
     if claims is None:
         raise unauthorized("the token is invalid or expired")
     views: Views = state.views
-    profile = await views.get(conn, UserView, claims.user_id, fresh)
+    profile = await views.get(UserView, claims.user_id, fresh)
     if profile is None or profile.deleted_at is not None:
         raise unauthorized("this account no longer exists")
     return Viewer(profile.user_id, Role(profile.role), profile.team_id)

@@ -56,6 +56,7 @@ def read_api_config(settings: Settings) -> ReadApiConfig:
         partitions=settings.projector_partitions,
         min_position_wait_seconds=settings.min_position_wait_seconds,
         download_url_seconds=settings.download_url_seconds,
+        view_cache_seconds=settings.view_cache_seconds,
     )
 
 

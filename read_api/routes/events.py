@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get
+from litestar.datastructures import State
 from litestar.params import Parameter
 from psycopg import AsyncConnection
 
@@ -45,10 +46,9 @@ Until = Annotated[datetime | None, Parameter(description="events starting before
 
 
 async def live_event(
-    conn: AsyncConnection, views: Views, viewer: Viewer, event_id: UUID, fresh: bool,
-    deleted: bool = False,
-) -> EventView:  # fmt: skip
-    event = await views.get(conn, EventView, event_id, fresh)
+    views: Views, viewer: Viewer, event_id: UUID, fresh: bool, deleted: bool = False
+) -> EventView:
+    event = await views.get(EventView, event_id, fresh)
     if event is None:
         not_found("event")
     visible(event.deleted_at, viewer, "event", deleted)
@@ -62,10 +62,10 @@ class EventsController(Controller):
     @get("/{event_id:uuid}", operation_id="getEvent", responses=ERRORS)
     async def one(
         self, request: Request[Any, Any, Any], event_id: UUID, viewer: Viewer, views: Views,
-        conn: AsyncConnection, fresh: bool, include_deleted: IncludeDeleted = False,
+        fresh: bool, include_deleted: IncludeDeleted = False,
     ) -> Response[EventView]:  # fmt: skip
         """Any signed-in user: an event with its winner (hot: from Redis)."""
-        event = await live_event(conn, views, viewer, event_id, fresh, include_deleted)
+        event = await live_event(views, viewer, event_id, fresh, include_deleted)
         return tagged(request, event)
 
     @get("/", operation_id="listEvents", responses=ERRORS)
@@ -90,7 +90,7 @@ class EventsController(Controller):
         limit: pages.Limit = pages.DEFAULT_LIMIT, cursor: pages.Cursor = None,
     ) -> Page[SubmissionView]:  # fmt: skip
         """ORGANIZER, JUDGE, AUDITOR: all; a PARTICIPANT: their team's only."""
-        await live_event(conn, views, viewer, event_id, fresh)
+        await live_event(views, viewer, event_id, fresh)
         deleted = deleted_shown(viewer, include_deleted)
         if viewer.role not in SEES_ALL_SUBMISSIONS and viewer.team_id is None:
             return Page([], None)
@@ -106,16 +106,17 @@ class EventsController(Controller):
 
     @get("/{event_id:uuid}/leaderboard", operation_id="eventLeaderboard", responses=ERRORS)
     async def leaderboard(
-        self, event_id: UUID, viewer: Viewer, views: Views, conn: AsyncConnection, fresh: bool,
+        self, event_id: UUID, viewer: Viewer, views: Views, fresh: bool, state: State,
         as_of: AsOfParam = None,
     ) -> Leaderboard:  # fmt: skip
         """Any signed-in user: teams ranked by their best approved submission's mean score,
         ties broken as the winner rule does (hot: the Redis sorted set). With ``as_of``
         (ORGANIZER, AUDITOR): as it stood then, rebuilt from the event store."""
         if as_of is not None:
-            return await leaderboard_as_of(viewer, conn, event_id, as_of)
-        await live_event(conn, views, viewer, event_id, fresh)
-        standings = await views.standings(conn, event_id, fresh)
+            async with state.pool.connection() as conn:
+                return await leaderboard_as_of(viewer, conn, event_id, as_of)
+        await live_event(views, viewer, event_id, fresh)
+        standings = await views.standings(event_id, fresh)
         return Leaderboard(
             event_id=event_id, as_of_position=standings.as_of_position, items=standings.items
         )

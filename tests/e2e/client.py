@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 from dataclasses import dataclass
@@ -124,6 +125,16 @@ class Platform:
         assert answer.status_code == 202, answer.text
         submission_id: str = answer.json()["submission_id"]
         return submission_id
+
+    async def checked(self, user: User, submission_id: str) -> dict[str, Any]:
+        """The submission (read API) once the submission_processing worker checked its file."""
+        for _ in range(300):
+            answer = await self.read(f"/submissions/{submission_id}", user)
+            if answer.status_code == 200 and answer.json()["file_check"] != "PENDING":
+                body: dict[str, Any] = answer.json()
+                return body
+            await asyncio.sleep(0.1)
+        raise AssertionError("the file was never checked")
 
     async def assign(self, organizer: User, submission_id: str, judge: User) -> None:
         """Assign a judge before they score (200), unless the worker did it already (409)."""

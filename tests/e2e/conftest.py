@@ -20,6 +20,7 @@ from tests.e2e.client import PASSWORD, REDIS_URL, Platform, User
 from tests.support.databases import fresh_database
 
 WRITE_PORT = int(os.environ.get("KAZROCKETS_TEST_WRITE_PORT", "18000"))
+VIEW_CACHE_SECONDS = 0.2  # short: tests that flush Redis wait this long, then read through
 READ_PORT = int(os.environ.get("KAZROCKETS_TEST_READ_PORT", "18001"))
 VHOST = os.environ.get("KAZROCKETS_TEST_VHOST", "kazrockets_e2e")
 TEST_JWT_SECRET = "e2e-test-secret-0123456789abcdef"
@@ -50,6 +51,7 @@ def server_env(database_url: str) -> dict[str, str]:
         "KAZROCKETS_BCRYPT_ROUNDS": "4",
         "KAZROCKETS_LOGIN_ATTEMPTS": str(LOGIN_ATTEMPTS),
         "KAZROCKETS_DB_POOL_SIZE": "8",
+        "KAZROCKETS_VIEW_CACHE_SECONDS": str(VIEW_CACHE_SECONDS),
         "KAZROCKETS_MAX_UPLOAD_BYTES": str(2 * 1024 * 1024),
         "KAZROCKETS_SMTP_PORT": str(SMTP_PORT),
     }

@@ -11,6 +11,7 @@ import httpx
 from redis.asyncio import Redis
 
 from tests.e2e.client import REDIS_URL, Platform, User, pdf_bytes
+from tests.e2e.conftest import VIEW_CACHE_SECONDS
 
 
 async def test_a_read_with_the_commands_position_always_sees_the_command(
@@ -131,6 +132,7 @@ async def test_answers_stay_the_same_when_redis_is_flushed_mid_test(
     team_id = await platform.team(captain, f"Flushed {platform.run_id}")
     event_id = await platform.event(organizer)
     submission_id = await platform.submission(captain, team_id, event_id)
+    await platform.checked(captain, submission_id)  # the worker's verdict is in, too
     await platform.call("POST", f"/submissions/{submission_id}/approve", organizer)
     await platform.assign(organizer, submission_id, judge)
     scored = await platform.call(
@@ -149,6 +151,7 @@ async def test_answers_stay_the_same_when_redis_is_flushed_mid_test(
         await redis.flushdb()
     finally:
         await redis.aclose()
+    await asyncio.sleep(VIEW_CACHE_SECONDS * 2)  # what the read API itself kept has expired
 
     for _ in range(2):  # a miss refills from the tables, then the refilled view answers
         cold = {p: (await platform.read(p, captain)).json() for p in paths}

@@ -8,17 +8,6 @@ from typing import Any
 from tests.e2e.client import Platform, User, query
 
 
-async def checked(platform: Platform, user: User, submission_id: str) -> dict[str, Any]:
-    """The submission once the worker has recorded its verdict."""
-    for _ in range(300):
-        answer = await platform.read(f"/submissions/{submission_id}", user)
-        if answer.status_code == 200 and answer.json()["file_check"] != "PENDING":
-            body: dict[str, Any] = answer.json()
-            return body
-        await asyncio.sleep(0.1)
-    raise AssertionError("the file was never checked")
-
-
 async def test_a_valid_pdf_is_validated_and_a_broken_one_rejected_with_its_reason(
     platform: Platform, organizer: User
 ) -> None:
@@ -29,9 +18,9 @@ async def test_a_valid_pdf_is_validated_and_a_broken_one_rejected_with_its_reaso
     broken = await platform.submit(captain, team_id, event_id, b"%PDF-1.7\nnot really a pdf\n")
     assert broken.status_code == 202, broken.text
 
-    valid = await checked(platform, captain, good)
+    valid = await platform.checked(captain, good)
     assert (valid["file_check"], valid["file_pages"], valid["status"]) == ("VALID", 1, "PENDING")
-    invalid = await checked(platform, captain, broken.json()["submission_id"])
+    invalid = await platform.checked(captain, broken.json()["submission_id"])
     assert (invalid["file_check"], invalid["status"]) == ("INVALID", "REJECTED")
     assert "PDF" in invalid["rejection_reason"]
 
@@ -61,7 +50,7 @@ async def test_a_validated_submission_is_assigned_judges_who_see_it(
     team_id = await platform.team(captain, f"Assigned {platform.run_id}")
     event_id = await platform.event(organizer)
     submission_id = await platform.submission(captain, team_id, event_id)
-    await checked(platform, captain, submission_id)
+    await platform.checked(captain, submission_id)
 
     [(judges,)] = await query(
         platform.database_url,

@@ -62,15 +62,14 @@ async def test_a_view_the_projector_writes_equals_the_one_the_read_api_refills(
         await projector.apply(Fact(recorded.stream_id, recorded.recorded_at, recorded.event),
                               recorded.version)  # fmt: skip
     assert world.organizer is not None
-    refills = Views(fanout.cache)
-    async with fanout.read_pool.connection() as conn:
+    refills = Views(fanout.cache, fanout.read_pool, recent_seconds=0)
 
-        async def same(kind: type[V], entity_id: object) -> None:
-            written = await refills.get(conn, kind, UUID(str(entity_id)))  # from Redis
-            rebuilt = await refills.get(conn, kind, UUID(str(entity_id)), fresh=True)
-            assert written is not None
-            assert written == rebuilt
+    async def same(kind: type[V], entity_id: object) -> None:
+        written = await refills.get(kind, UUID(str(entity_id)))  # from Redis
+        rebuilt = await refills.get(kind, UUID(str(entity_id)), fresh=True)
+        assert written is not None
+        assert written == rebuilt
 
-        await same(EventView, world.events[0])
-        await same(UserView, world.participants[0].user_id)
-        await same(UserView, world.organizer.user_id)
+    await same(EventView, world.events[0])
+    await same(UserView, world.participants[0].user_id)
+    await same(UserView, world.organizer.user_id)
