@@ -16,7 +16,7 @@ from litestar.openapi import OpenAPIConfig
 from eventstore.pool import open_pool
 from projections import cache
 from read_api.consistency import Checkpoints
-from read_api.requests import provide_conn, provide_fresh, provide_viewer
+from read_api.requests import Viewer, provide_conn, provide_viewer
 from read_api.routes.audit import AuditController
 from read_api.routes.events import EventsController
 from read_api.routes.judges import JudgesController
@@ -104,7 +104,8 @@ async def health(state: State) -> Health:
     return Health(status="ok" if ok else "degraded", dependencies=dependencies, projections=found)
 
 
-async def provide_views(state: State) -> Views:
+def provide_views(state: State, viewer: Viewer) -> Views:
+    """The views (after the viewer: see ``provide_conn``)."""
     views: Views = state.views
     return views
 
@@ -122,9 +123,8 @@ def create_app(config: ReadApiConfig) -> Litestar:
         ],
         dependencies={
             "conn": Provide(provide_conn),
-            "fresh": Provide(provide_fresh),
             "viewer": Provide(provide_viewer),
-            "views": Provide(provide_views),
+            "views": Provide(provide_views, sync_to_thread=False),
         },
         middleware=[CorrelationMiddleware],
         exception_handlers={Exception: handle},

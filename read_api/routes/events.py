@@ -46,9 +46,9 @@ Until = Annotated[datetime | None, Parameter(description="events starting before
 
 
 async def live_event(
-    views: Views, viewer: Viewer, event_id: UUID, fresh: bool, deleted: bool = False
+    views: Views, viewer: Viewer, event_id: UUID, deleted: bool = False
 ) -> EventView:
-    event = await views.get(EventView, event_id, fresh)
+    event = await views.get(EventView, event_id, viewer.fresh)
     if event is None:
         not_found("event")
     visible(event.deleted_at, viewer, "event", deleted)
@@ -62,10 +62,10 @@ class EventsController(Controller):
     @get("/{event_id:uuid}", operation_id="getEvent", responses=ERRORS)
     async def one(
         self, request: Request[Any, Any, Any], event_id: UUID, viewer: Viewer, views: Views,
-        fresh: bool, include_deleted: IncludeDeleted = False,
+        include_deleted: IncludeDeleted = False,
     ) -> Response[EventView]:  # fmt: skip
         """Any signed-in user: an event with its winner (hot: from Redis)."""
-        event = await live_event(views, viewer, event_id, fresh, include_deleted)
+        event = await live_event(views, viewer, event_id, include_deleted)
         return tagged(request, event)
 
     @get("/", operation_id="listEvents", responses=ERRORS)
@@ -86,11 +86,11 @@ class EventsController(Controller):
     @get("/{event_id:uuid}/submissions", operation_id="eventSubmissions", responses=ERRORS)
     async def submissions(
         self, event_id: UUID, viewer: Viewer, views: Views, conn: AsyncConnection,
-        fresh: bool, status: Status | None = None, include_deleted: IncludeDeleted = False,
+        status: Status | None = None, include_deleted: IncludeDeleted = False,
         limit: pages.Limit = pages.DEFAULT_LIMIT, cursor: pages.Cursor = None,
     ) -> Page[SubmissionView]:  # fmt: skip
         """ORGANIZER, JUDGE, AUDITOR: all; a PARTICIPANT: their team's only."""
-        await live_event(views, viewer, event_id, fresh)
+        await live_event(views, viewer, event_id)
         deleted = deleted_shown(viewer, include_deleted)
         if viewer.role not in SEES_ALL_SUBMISSIONS and viewer.team_id is None:
             return Page([], None)
@@ -106,7 +106,7 @@ class EventsController(Controller):
 
     @get("/{event_id:uuid}/leaderboard", operation_id="eventLeaderboard", responses=ERRORS)
     async def leaderboard(
-        self, event_id: UUID, viewer: Viewer, views: Views, fresh: bool, state: State,
+        self, event_id: UUID, viewer: Viewer, views: Views, state: State,
         as_of: AsOfParam = None,
     ) -> Leaderboard:  # fmt: skip
         """Any signed-in user: teams ranked by their best approved submission's mean score,
@@ -115,8 +115,8 @@ class EventsController(Controller):
         if as_of is not None:
             async with state.pool.connection() as conn:
                 return await leaderboard_as_of(viewer, conn, event_id, as_of)
-        await live_event(views, viewer, event_id, fresh)
-        standings = await views.standings(event_id, fresh)
+        await live_event(views, viewer, event_id)
+        standings = await views.standings(event_id, viewer.fresh)
         return Leaderboard(
             event_id=event_id, as_of_position=standings.as_of_position, items=standings.items
         )

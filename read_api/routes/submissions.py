@@ -32,10 +32,10 @@ STAFF = (Role.ORGANIZER, Role.JUDGE, Role.AUDITOR)
 
 
 async def readable(
-    views: Views, viewer: Viewer, submission_id: UUID, fresh: bool, deleted: bool = False
+    views: Views, viewer: Viewer, submission_id: UUID, deleted: bool = False
 ) -> SubmissionView:
     """The submission, for staff and the team's members only."""
-    submission = await views.get(SubmissionView, submission_id, fresh)
+    submission = await views.get(SubmissionView, submission_id, viewer.fresh)
     if submission is None:
         not_found("submission")
     if viewer.role not in STAFF and viewer.team_id != submission.team_id:
@@ -51,11 +51,11 @@ class SubmissionsController(Controller):
     @get("/{submission_id:uuid}", operation_id="getSubmission", responses=ERRORS)
     async def one(
         self, request: Request[Any, Any, Any], submission_id: UUID, viewer: Viewer,
-        views: Views, fresh: bool, state: State, include_deleted: IncludeDeleted = False,
+        views: Views, state: State, include_deleted: IncludeDeleted = False,
     ) -> Response[SubmissionDetail]:  # fmt: skip
         """ORGANIZER, JUDGE, AUDITOR, the team's members: status and a presigned download link
         (not for AUDITOR; the link expires after a few minutes)."""
-        submission = await readable(views, viewer, submission_id, fresh, include_deleted)
+        submission = await readable(views, viewer, submission_id, include_deleted)
         url = None
         if viewer.role in DOWNLOADERS or viewer.team_id == submission.team_id:
             url = state.files.download_url(submission.file_url, state.config.download_url_seconds)
@@ -66,13 +66,13 @@ class SubmissionsController(Controller):
          responses=ERRORS)  # fmt: skip
     async def evaluations(
         self, submission_id: UUID, viewer: Viewer, views: Views, conn: AsyncConnection,
-        fresh: bool, include_deleted: IncludeDeleted = False,
+        include_deleted: IncludeDeleted = False,
         limit: pages.Limit = pages.DEFAULT_LIMIT, cursor: pages.Cursor = None,
     ) -> Page[EvaluationView]:  # fmt: skip
         """ORGANIZER, AUDITOR and the judges; the team's members once a winner is declared."""
-        submission = await readable(views, viewer, submission_id, fresh)
+        submission = await readable(views, viewer, submission_id)
         if viewer.role not in STAFF:
-            event = await views.get(EventView, submission.event_id, fresh)
+            event = await views.get(EventView, submission.event_id, viewer.fresh)
             if event is None or event.winner_team_id is None:
                 raise ProblemError(403, "the team sees its evaluations once the results are out")
         after = pages.decode(cursor)

@@ -44,10 +44,10 @@ def shown_to(viewer: Viewer, user: UserView) -> UserView:
 
 
 async def _user(
-    request: Request[Any, Any, Any], user_id: UUID, viewer: Viewer, views: Views, fresh: bool,
+    request: Request[Any, Any, Any], user_id: UUID, viewer: Viewer, views: Views,
     deleted: bool,
 ) -> Response[UserView]:  # fmt: skip
-    user = await views.get(UserView, user_id, fresh)
+    user = await views.get(UserView, user_id, viewer.fresh)
     if user is None:
         not_found("user")
     visible(user.deleted_at, viewer, "user", deleted)
@@ -60,18 +60,18 @@ class UsersController(Controller):
 
     @get("/me", operation_id="getMe", responses=ERRORS)
     async def me(
-        self, request: Request[Any, Any, Any], viewer: Viewer, views: Views, fresh: bool
+        self, request: Request[Any, Any, Any], viewer: Viewer, views: Views
     ) -> Response[UserView]:
         """The signed-in user (never the password hash)."""
-        return await _user(request, viewer.user_id, viewer, views, fresh, False)
+        return await _user(request, viewer.user_id, viewer, views, False)
 
     @get("/{user_id:uuid}", operation_id="getUser", responses=ERRORS)
     async def one(
         self, request: Request[Any, Any, Any], user_id: UUID, viewer: Viewer, views: Views,
-        fresh: bool, include_deleted: IncludeDeleted = False,
+        include_deleted: IncludeDeleted = False,
     ) -> Response[UserView]:  # fmt: skip
         """Any signed-in user: a profile; the email only to its owner, ORGANIZER, AUDITOR."""
-        return await _user(request, user_id, viewer, views, fresh, include_deleted)
+        return await _user(request, user_id, viewer, views, include_deleted)
 
     @get("/", operation_id="listUsers", responses=ERRORS)
     async def many(
