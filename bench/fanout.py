@@ -25,6 +25,7 @@ from uuid import uuid4
 import aio_pika
 
 from bench.common import Result, compared, env_int, measured, progress
+from bench.platform import fresh_vhost, rabbitmqctl
 from events.base import Event, EventMetadata
 from events.catalog import domain_codec
 from events.competitions import CompetitiveEventCreated
@@ -50,12 +51,6 @@ RESET = """
 TRUNCATE eventstore.events, eventstore.streams, eventstore.subscriptions,
          eventstore.unique_claims, eventstore.seals
 """
-
-
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(  # noqa: S603 -- the broker's admin tool, fixed arguments
-        ["/usr/sbin/rabbitmqctl", "-q", *args], check=False, capture_output=True, timeout=60
-    )
 
 
 def sample(index: int) -> tuple[str, Event]:
@@ -159,9 +154,7 @@ async def main() -> list[Result]:
     relay_events = env_int("BENCH_RELAY_EVENTS", 20_000)
     replay_events = env_int("BENCH_REPLAY_EVENTS", 100_000)
     await asyncio.to_thread(migrate, DATABASE_URL, MIGRATED_PACKAGES)
-    for args in (("delete_vhost", VHOST), ("add_vhost", VHOST)):
-        await asyncio.to_thread(rabbitmqctl, *args)
-    await asyncio.to_thread(rabbitmqctl, "set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
+    await asyncio.to_thread(fresh_vhost, VHOST)
     pool = await open_pool(DATABASE_URL, min_size=1, max_size=4, name="bench-fanout")
     store = EventStore(pool, domain_codec())
     try:

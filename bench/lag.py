@@ -1,60 +1,77 @@
-"""Commit to visible: commands through the write API at a fixed rate, timed into the tables.
+"""Commit to visible: commands through the write API under load, timed into the read tables.
 
-Starts the platform (``kazrockets run``) on its own ports and database, signs an organizer
-in, then tries to send ``BENCH_LAG_RATE`` (default 500) ``POST /events`` per second for
-``BENCH_LAG_SECONDS`` (default 30) from 32 concurrent clients. A watcher polls the `tables`
-projection's watermark every 2 ms; a command is visible when the watermark reaches the
-position it returned. Reports p50 and p99 of answer-to-visible, and the rate achieved (the
-httpx client caps it well below the rate asked on this machine: see docs/benchmarks.md).
+Starts the platform (``kazrockets run``) on a database, RabbitMQ virtual host, Redis database
+and ports of its own, signs an organizer in, then drives ``POST /events`` with ``wrk``
+(``BENCH_LAG_CONNECTIONS`` connections, default 16, for ``BENCH_LAG_SECONDS``, default 30) at
+the rate the write API sustains. A watcher reads the `tables` projection's watermark every
+2 ms. An event's lag is the time from its commit (``recorded_at``, the database's clock, the
+same clock as the watcher's on one machine) to the first watermark at or past its position;
+p50 and p99 over every event of the run. The load generator only makes load: the numbers
+do not depend on how fast it reads the answers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
-import signal
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import psycopg
 
-from bench.common import Result, env_float, env_int, measured, progress
-from eventstore.migrate import migrate
-from workers.apps import MIGRATED_PACKAGES
+from bench.common import Result, env_float, env_int, machine_load, measured, progress
+from bench.platform import fresh_database, fresh_vhost, rabbitmqctl, started, wait_healthy
 
 DATABASE_URL = os.environ.get(
     "BENCH_LAG_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/kazrockets_bench_lag"
 )
-PORT = 18700
-URL = f"http://127.0.0.1:{PORT}"
+VHOST = "kazrockets_bench_lag"
+WRITE_PORT, READ_PORT = 18700, 18701
+URL = f"http://127.0.0.1:{WRITE_PORT}"
 PASSWORD = "bench-password-1"  # noqa: S105 -- a throwaway benchmark account
 WATERMARK = """
-SELECT CASE WHEN count(*) >= 4 THEN min(position) ELSE 0 END
+SELECT CASE WHEN count(*) >= %s THEN min(position) ELSE 0 END
 FROM read.partition_positions WHERE projection = 'tables'
+"""
+COMMITS = """
+SELECT global_position, extract(epoch FROM recorded_at) FROM eventstore.events
+WHERE event_type = 'CompetitiveEventCreated' AND recorded_at >= to_timestamp(%s)
+ORDER BY global_position
+"""
+PARTITIONS = 4
+SCRIPT = """
+wrk.method = "POST"
+wrk.body = {body}
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
 """
 
 
-def platform() -> subprocess.Popen[bytes]:
-    env = {
+def platform_env(workers: int) -> dict[str, str]:
+    return {
         **os.environ,
         "KAZROCKETS_DATABASE_URL": DATABASE_URL,
-        "KAZROCKETS_WRITE_API_PORT": str(PORT),
+        "KAZROCKETS_RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:5672/{VHOST}",
+        "KAZROCKETS_REDIS_URL": "redis://127.0.0.1:6379/9",
+        "KAZROCKETS_WRITE_API_PORT": str(WRITE_PORT),
+        "KAZROCKETS_READ_API_PORT": str(READ_PORT),
+        "KAZROCKETS_API_WORKERS": str(workers),
+        "KAZROCKETS_PROJECTOR_PARTITIONS": str(PARTITIONS),
         "KAZROCKETS_LOG_LEVEL": "WARNING",
         "KAZROCKETS_DB_POOL_SIZE": "20",
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "run"], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
 
 
-def organizer_token() -> str:
+def organizer_token(env: dict[str, str]) -> str:
     email = f"bench-{time.time_ns()}@bench.kz"
-    env = {**os.environ, "KAZROCKETS_DATABASE_URL": DATABASE_URL}
     subprocess.run(  # noqa: S603 -- our own console script
         [sys.executable, "-m", "workers.cli", "create-user", "--email", email, "--password",
          PASSWORD, "--name", "Bench", "--role", "ORGANIZER"], env=env, check=True,
@@ -65,90 +82,78 @@ def organizer_token() -> str:
     return token
 
 
-def wait_healthy() -> None:
-    for _ in range(150):
-        try:
-            if httpx.get(f"{URL}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise RuntimeError("the platform did not come up")
-
-
 async def watch(samples: list[tuple[float, int]], done: asyncio.Event) -> None:
     async with await psycopg.AsyncConnection.connect(DATABASE_URL, autocommit=True) as conn:
         while not done.is_set():
-            row = await (await conn.execute(WATERMARK)).fetchone()
-            samples.append((time.perf_counter(), int(row[0]) if row else 0))
+            row = await (await conn.execute(WATERMARK, (PARTITIONS,))).fetchone()
+            samples.append((time.time(), int(row[0]) if row else 0))
             await asyncio.sleep(0.002)
 
 
-async def load(token: str, rate: float, seconds: float) -> list[tuple[float, int]]:
-    answered: list[tuple[float, int]] = []
-    statuses: dict[int, int] = {}
+def drive(token: str, seconds: int, connections: int, folder: Path) -> str:
+    """``wrk`` posting events for ``seconds``; its summary."""
     start = datetime.now(UTC) + timedelta(days=1)
-    body = {"title": "Lag cup", "start_date": start.isoformat(),
-            "end_date": (start + timedelta(days=1)).isoformat()}  # fmt: skip
-    total = int(rate * seconds)
-    began = time.perf_counter()
-    limits = httpx.Limits(max_connections=32)
-    async with httpx.AsyncClient(base_url=URL, limits=limits, timeout=30) as client:
-        semaphore = asyncio.Semaphore(32)
-
-        async def one(index: int) -> None:
-            await asyncio.sleep(max(0.0, began + index / rate - time.perf_counter()))
-            async with semaphore:
-                answer = await client.post(
-                    "/events", json=body, headers={"Authorization": f"Bearer {token}"}
-                )
-            statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
-            if answer.status_code == 201:
-                answered.append((time.perf_counter(), int(answer.json()["position"])))
-
-        await asyncio.gather(*(one(i) for i in range(total)))
-    progress(f"  answers by status: {statuses}")
-    return answered
+    body = json.dumps({"title": "Lag cup", "start_date": start.isoformat(),
+                       "end_date": (start + timedelta(days=1)).isoformat()})  # fmt: skip
+    script = folder / "post.lua"
+    script.write_text(SCRIPT.format(body=json.dumps(body), token=token))
+    wrk = shutil.which("wrk") or "/usr/bin/wrk"
+    command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), f"{URL}/events"]
+    done = subprocess.run(  # noqa: S603 -- the load generator, fixed arguments
+        command, check=True, capture_output=True, text=True, timeout=seconds + 60
+    )
+    return done.stdout
 
 
-def visible_after(
-    answered: list[tuple[float, int]], samples: list[tuple[float, int]]
-) -> list[float]:
+def lags(commits: list[tuple[int, float]], samples: list[tuple[float, int]]) -> list[float]:
+    """Per commit (position, time): milliseconds to the first watermark at or past it."""
     delays, cursor = [], 0
-    for at, position in sorted(answered, key=lambda a: a[1]):
-        while cursor < len(samples) and (samples[cursor][1] < position or samples[cursor][0] < at):
+    for position, committed in commits:  # in position order, as the watermark rises
+        while cursor < len(samples) and samples[cursor][1] < position:
             cursor += 1
         if cursor < len(samples):
-            delays.append(max(0.0, samples[cursor][0] - at) * 1000)
+            delays.append(max(0.0, samples[cursor][0] - committed) * 1000)
     return delays
 
 
+async def measure(token: str, seconds: int, connections: int) -> tuple[list[float], int]:
+    samples: list[tuple[float, int]] = []
+    done = asyncio.Event()
+    watcher = asyncio.create_task(watch(samples, done))
+    began = time.time()
+    with tempfile.TemporaryDirectory() as folder:
+        summary = await asyncio.to_thread(drive, token, seconds, connections, Path(folder))
+    progress("  " + " | ".join(line.strip() for line in summary.splitlines()[-3:]))
+    await asyncio.sleep(2)
+    done.set()
+    await watcher
+    async with await psycopg.AsyncConnection.connect(DATABASE_URL) as conn:
+        rows = await (await conn.execute(COMMITS, (began,))).fetchall()
+    commits = [(int(position), float(at)) for position, at in rows]
+    return lags(commits, samples), len(commits)
+
+
 async def main() -> list[Result]:
-    rate, seconds = env_float("BENCH_LAG_RATE", 500), env_float("BENCH_LAG_SECONDS", 30)
-    await asyncio.to_thread(migrate, DATABASE_URL, MIGRATED_PACKAGES)
-    process = platform()
-    try:
-        await asyncio.to_thread(wait_healthy)
+    seconds = round(env_float("BENCH_LAG_SECONDS", 30))
+    connections = env_int("BENCH_LAG_CONNECTIONS", 16)
+    env = platform_env(env_int("BENCH_LAG_API_WORKERS", 2))
+    progress(f"  {machine_load()}")
+    await asyncio.to_thread(fresh_database, DATABASE_URL)
+    await asyncio.to_thread(fresh_vhost, VHOST)
+    logs = Path(tempfile.mkdtemp(prefix="kazrockets-bench-lag-"))
+    command = [sys.executable, "-m", "workers.cli", "run"]
+    with started("platform", command, env, logs) as platform:
+        await asyncio.to_thread(wait_healthy, URL, platform)
         await asyncio.sleep(env_int("BENCH_LAG_SETTLE", 3))
-        token = await asyncio.to_thread(organizer_token)
-        samples: list[tuple[float, int]] = []
-        done = asyncio.Event()
-        watcher = asyncio.create_task(watch(samples, done))
-        began = time.perf_counter()
-        answered = await load(token, rate, seconds)
-        achieved = len(answered) / (time.perf_counter() - began)
-        await asyncio.sleep(2)
-        done.set()
-        await watcher
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
-    delays = sorted(visible_after(answered, samples))
-    p50 = statistics.median(delays)
-    p99 = delays[int(len(delays) * 0.99) - 1]
-    progress(f"  {len(answered):,} commands at {achieved:,.0f}/s")
-    progress(f"  answer to visible: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+        token = await asyncio.to_thread(organizer_token, env)
+        delays, count = await measure(token, seconds, connections)
+    await asyncio.to_thread(rabbitmqctl, "delete_vhost", VHOST)
+    delays.sort()
+    p50, p99 = statistics.median(delays), delays[max(0, int(len(delays) * 0.99) - 1)]
+    progress(f"  {count:,} commands in {seconds} s ({count / seconds:,.0f}/s); {machine_load()}")
+    progress(f"  commit to visible: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     return [
-        measured("lag_commands_per_second", achieved, "commands/s"),
+        measured("lag_commands_per_second", count / seconds, "commands/s"),
         measured("lag_visible_p50", p50, "ms"),
         measured("lag_visible_p99", p99, "ms"),
     ]

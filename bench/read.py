@@ -27,15 +27,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import resource
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
@@ -43,12 +40,8 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 import httpx
-import psycopg
 from litestar import Litestar, get
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pypdf import PdfWriter
-from redis import Redis
 
 from bench.common import (
     Result,
@@ -60,9 +53,18 @@ from bench.common import (
     measured,
     progress,
 )
-from eventstore.migrate import migrate
+from bench.platform import (
+    cpu_seconds,
+    descendants,
+    flush_redis,
+    fresh_database,
+    fresh_vhost,
+    parse_wrk,
+    rabbitmqctl,
+    started,
+    wait_healthy,
+)
 from read_api.schemas import EventView
-from workers.apps import MIGRATED_PACKAGES
 from workers.serve import serve
 
 DATABASE_URL = os.environ.get(
@@ -78,7 +80,6 @@ BASELINE_URL = f"http://{HOST}:{BASELINE_PORT}"
 BASELINE_TARGET = "bench.read:baseline_app"
 PASSWORD = "bench-password-1"  # noqa: S105 -- throwaway benchmark accounts
 TARGET = ">= 0.5x"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 # The baseline's one answer: an event as GET /events/{id} shows it, fixed once.
 _NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -129,38 +130,6 @@ def settings() -> Settings:
 # -- services of the benchmark's own -------------------------------------------------------
 
 
-def fresh_database(url: str) -> None:
-    """Drop the benchmark database (ending its sessions) and migrate a new one."""
-    name = str(conninfo_to_dict(url).get("dbname") or "")
-    if not name.startswith("kazrockets_bench"):
-        raise RuntimeError(f"refusing to drop {name!r}: not a benchmark database")
-    with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-    migrate(url, MIGRATED_PACKAGES)
-
-
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(  # noqa: S603 -- the broker's admin tool, fixed arguments
-        ["/usr/sbin/rabbitmqctl", "-q", *args], check=False, capture_output=True, timeout=60
-    )
-
-
-def fresh_vhost() -> None:
-    for args in (("delete_vhost", VHOST), ("add_vhost", VHOST)):
-        rabbitmqctl(*args)
-    rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
-
-
-def flush_redis() -> None:
-    client: Redis = Redis.from_url(REDIS_URL)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
-
-
 def platform_env(workers: int) -> dict[str, str]:
     return {
         **os.environ,
@@ -179,75 +148,6 @@ def platform_env(workers: int) -> dict[str, str]:
 
 
 # -- processes -----------------------------------------------------------------------------
-
-
-class Started(NamedTuple):
-    name: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
-@contextlib.contextmanager
-def started(name: str, command: list[str], env: dict[str, str], logs: Path) -> Iterator[Started]:
-    """A child process, logging to a file, stopped with SIGTERM (SIGKILL after 30 s)."""
-    log = logs / f"{name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
-    try:
-        yield Started(name, process, log)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                progress(f"  {name} did not stop in 30 s; killing it")
-                process.kill()
-                process.wait()
-
-
-def wait_healthy(url: str, child: Started, path: str = "/health") -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if child.process.poll() is not None:
-            raise RuntimeError(f"{child.name} exited:\n{child.log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}{path}", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up:\n{child.log.read_text()[-3000:]}")
-
-
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                stat = Path(f"/proc/{entry}/stat").read_text()
-                tree.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-    return tree
-
-
-def descendants(root: int) -> list[int]:
-    """``root`` and every process under it."""
-    tree, found, todo = _children(), [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo += tree.get(pid, [])
-    return found
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User plus system CPU time the processes have used so far."""
-    ticks = 0
-    for pid in pids:
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / CLOCK_TICKS
 
 
 def read_api_pid(platform: int) -> int:
@@ -384,14 +284,6 @@ def read_until_visible(competition: Competition) -> None:
 
 # -- wrk -----------------------------------------------------------------------------------
 
-_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
-_RATE = re.compile(r"^Requests/sec:\s+([0-9.]+)", re.M)
-_P99 = re.compile(r"^\s*99(?:\.0+)?%\s+([0-9.]+)(us|ms|s|m|h)\s*$", re.M)
-_P50 = re.compile(r"^\s*50(?:\.0+)?%\s+([0-9.]+)(us|ms|s|m|h)\s*$", re.M)
-_REQUESTS = re.compile(r"^\s*(\d+) requests in", re.M)
-_NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
-_SOCKET_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
-
 
 class Run(NamedTuple):
     rate: float  # requests/s
@@ -401,27 +293,6 @@ class Run(NamedTuple):
     failed: int  # non-2xx/3xx answers plus socket errors
     server_cpu: float  # seconds of CPU the server's processes used during the run
     wrk_cpu: float  # seconds of CPU wrk used
-
-
-def _milliseconds(pattern: re.Pattern[str], output: str) -> float:
-    match = pattern.search(output)
-    if match is None:
-        raise RuntimeError(f"no {pattern.pattern!r} in wrk's output:\n{output}")
-    return float(match[1]) * _UNITS_MS[match[2]]
-
-
-def parse_wrk(output: str) -> tuple[float, float, float, int, int]:
-    """req/s, p50 and p99 in ms, requests, failed requests, from ``wrk --latency``'s output."""
-    rate, requests = _RATE.search(output), _REQUESTS.search(output)
-    if rate is None or requests is None:
-        raise RuntimeError(f"unexpected wrk output:\n{output}")
-    non_2xx = _NON_2XX.search(output)
-    errors = _SOCKET_ERRORS.search(output)
-    failed = (int(non_2xx[1]) if non_2xx else 0) + (
-        sum(int(n) for n in errors.groups()) if errors else 0
-    )
-    p50, p99 = _milliseconds(_P50, output), _milliseconds(_P99, output)
-    return float(rate[1]), p50, p99, int(requests[1]), failed
 
 
 def wrk(url: str, token: str, seconds: int, config: Settings, server: list[int]) -> Run:
@@ -484,8 +355,8 @@ def main() -> list[Result]:
         raise RuntimeError("wrk is not installed: `bash scripts/wrk.sh` (make bench does it)")
     progress(f"  {machine_load()}")
     fresh_database(DATABASE_URL)
-    fresh_vhost()
-    flush_redis()
+    fresh_vhost(VHOST)
+    flush_redis(REDIS_URL)
     logs = Path(tempfile.mkdtemp(prefix="kazrockets-bench-read-"))
     platform_command = [sys.executable, "-m", "workers.cli", "run"]
     baseline_command = [
