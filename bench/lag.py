@@ -2,12 +2,13 @@
 
 Starts the platform (``kazrockets run``) on a database, RabbitMQ virtual host, Redis database
 and ports of its own, signs an organizer in, then drives ``POST /events`` with ``wrk``
-(``BENCH_LAG_CONNECTIONS`` connections, default 16, for ``BENCH_LAG_SECONDS``, default 30) at
-the rate the write API sustains. A watcher reads the `tables` projection's watermark every
-2 ms. An event's lag is the time from its commit (``recorded_at``, the database's clock, the
-same clock as the watcher's on one machine) to the first watermark at or past its position;
-p50 and p99 over every event of the run. The load generator only makes load: the numbers
-do not depend on how fast it reads the answers.
+(``BENCH_LAG_CONNECTIONS`` connections, default 16, for ``BENCH_LAG_SECONDS``, default 30),
+paced to ask for ``BENCH_LAG_RATE`` commands per second (default 500; the rate achieved is
+reported, lower when the write API cannot keep up). A watcher reads the `tables`
+projection's watermark every 2 ms. An event's lag is the time from its commit
+(``recorded_at``, the database's clock, the same clock as the watcher's on one machine) to
+the first watermark at or past its position; p50 and p99 over every event of the run. The
+load generator only makes load: the numbers do not depend on how fast it reads answers.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ wrk.method = "POST"
 wrk.body = {body}
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer {token}"
+function delay() return {pause} end
 """
 
 
@@ -90,13 +92,15 @@ async def watch(samples: list[tuple[float, int]], done: asyncio.Event) -> None:
             await asyncio.sleep(0.002)
 
 
-def drive(token: str, seconds: int, connections: int, folder: Path) -> str:
-    """``wrk`` posting events for ``seconds``; its summary."""
+def drive(token: str, seconds: int, connections: int, rate: float, folder: Path) -> str:
+    """``wrk`` posting events for ``seconds``, each connection pausing so that together they
+    ask for about ``rate`` per second (fewer when the answers take longer); its summary."""
     start = datetime.now(UTC) + timedelta(days=1)
     body = json.dumps({"title": "Lag cup", "start_date": start.isoformat(),
                        "end_date": (start + timedelta(days=1)).isoformat()})  # fmt: skip
     script = folder / "post.lua"
-    script.write_text(SCRIPT.format(body=json.dumps(body), token=token))
+    pause = round(connections * 1000 / rate)
+    script.write_text(SCRIPT.format(body=json.dumps(body), token=token, pause=pause))
     wrk = shutil.which("wrk") or "/usr/bin/wrk"
     command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), f"{URL}/events"]
     done = subprocess.run(  # noqa: S603 -- the load generator, fixed arguments
@@ -116,13 +120,15 @@ def lags(commits: list[tuple[int, float]], samples: list[tuple[float, int]]) -> 
     return delays
 
 
-async def measure(token: str, seconds: int, connections: int) -> tuple[list[float], int]:
+async def measure(
+    token: str, seconds: int, connections: int, rate: float
+) -> tuple[list[float], int]:
     samples: list[tuple[float, int]] = []
     done = asyncio.Event()
     watcher = asyncio.create_task(watch(samples, done))
     began = time.time()
     with tempfile.TemporaryDirectory() as folder:
-        summary = await asyncio.to_thread(drive, token, seconds, connections, Path(folder))
+        summary = await asyncio.to_thread(drive, token, seconds, connections, rate, Path(folder))
     progress("  " + " | ".join(line.strip() for line in summary.splitlines()[-3:]))
     await asyncio.sleep(2)
     done.set()
@@ -136,6 +142,7 @@ async def measure(token: str, seconds: int, connections: int) -> tuple[list[floa
 async def main() -> list[Result]:
     seconds = round(env_float("BENCH_LAG_SECONDS", 30))
     connections = env_int("BENCH_LAG_CONNECTIONS", 16)
+    rate = env_float("BENCH_LAG_RATE", 500)
     env = platform_env(env_int("BENCH_LAG_API_WORKERS", 2))
     progress(f"  {machine_load()}")
     await asyncio.to_thread(fresh_database, DATABASE_URL)
@@ -146,7 +153,7 @@ async def main() -> list[Result]:
         await asyncio.to_thread(wait_healthy, URL, platform)
         await asyncio.sleep(env_int("BENCH_LAG_SETTLE", 3))
         token = await asyncio.to_thread(organizer_token, env)
-        delays, count = await measure(token, seconds, connections)
+        delays, count = await measure(token, seconds, connections, rate)
     await asyncio.to_thread(rabbitmqctl, "delete_vhost", VHOST)
     delays.sort()
     p50, p99 = statistics.median(delays), delays[max(0, int(len(delays) * 0.99) - 1)]
