@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,6 +11,7 @@ from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from psycopg import AsyncConnection
 
 from eventstore.pool import open_pool
 from projections import cache
@@ -29,6 +29,7 @@ from workers.status import Lag, lags
 from write_api import tokens
 from write_api.context import CorrelationMiddleware
 from write_api.files import S3FileStore
+from write_api.health import dependencies
 from write_api.problems import handle
 
 # What X-Min-Position waits for: a read that sends it is answered from the tables alone.
@@ -76,32 +77,16 @@ def _lifespan(config: ReadApiConfig) -> Any:
     return lifespan
 
 
-async def _check(name: str, probe: Any) -> tuple[str, str]:
-    try:
-        await asyncio.wait_for(probe, timeout=2)
-    except Exception as error:
-        return name, f"down: {type(error).__name__}"
-    return name, "up"
-
-
 @get("/health", operation_id="health", tags=["health"])
 async def health(state: State) -> Health:
     """Each dependency's state and each projection's lag (in events and seconds)."""
     found: list[Lag] = []
 
-    async def postgres() -> None:
-        async with state.pool.connection() as conn:
-            found.extend(await lags(conn, state.config.partitions))
+    async def projections(conn: AsyncConnection) -> None:
+        found.extend(await lags(conn, state.config.partitions))
 
-    files: S3FileStore = state.files
-    checks = await asyncio.gather(
-        _check("postgresql", postgres()),
-        _check("redis", state.redis.ping()),
-        _check("s3", asyncio.to_thread(files.client().head_bucket, Bucket=files.bucket)),
-    )
-    dependencies = dict(checks)
-    ok = all(v == "up" for v in dependencies.values())
-    return Health(status="ok" if ok else "degraded", dependencies=dependencies, projections=found)
+    ok, states = await dependencies(state.pool, state.redis, state.files, projections)
+    return Health(status="ok" if ok else "degraded", dependencies=states, projections=found)
 
 
 def provide_views(state: State, viewer: Viewer) -> Views:

@@ -30,6 +30,7 @@ from write_api.context import (
     provide_services,
 )
 from write_api.files import S3FileStore
+from write_api.health import dependencies
 from write_api.idempotency import IdempotencyMiddleware
 from write_api.problems import handle
 from write_api.routes.auth import AuthController
@@ -90,31 +91,11 @@ def _lifespan(config: WriteApiConfig) -> Any:
     return lifespan
 
 
-async def _check(name: str, probe: Any) -> tuple[str, str]:
-    try:
-        await asyncio.wait_for(probe, timeout=2)
-    except Exception as error:
-        return name, f"down: {type(error).__name__}"
-    return name, "up"
-
-
 @get("/health", operation_id="health", tags=["health"])
 async def health(state: State) -> Health:
     """Each dependency's state."""
-
-    async def postgres() -> None:
-        async with state.pool.connection() as conn:
-            await conn.execute("SELECT 1")
-
-    files: S3FileStore = state.files
-    checks = await asyncio.gather(
-        _check("postgresql", postgres()),
-        _check("redis", state.redis.ping()),
-        _check("s3", asyncio.to_thread(files.client().head_bucket, Bucket=files.bucket)),
-    )
-    dependencies = dict(checks)
-    ok = all(v == "up" for v in dependencies.values())
-    return Health(status="ok" if ok else "degraded", dependencies=dependencies)
+    ok, found = await dependencies(state.pool, state.redis, state.files)
+    return Health(status="ok" if ok else "degraded", dependencies=found)
 
 
 def create_app(config: WriteApiConfig) -> Litestar:
