@@ -1,7 +1,7 @@
 """Verification of both hash chains: every stream chain and the seal chain.
 
 ``ChainVerifier`` is pure: it is fed raw events in position order and the seals, so the same
-code checks the database (``verify``) and, later, an offline export.
+code checks the database (``verify``) and an offline export (``eventstore/export.py``).
 """
 
 from __future__ import annotations
@@ -70,6 +70,15 @@ class ChainVerifier:
     def _bad(self, position: int, problem: str) -> None:
         self._problems.append((position, problem))
 
+    def flag(self, position: int, problem: str) -> None:
+        """Record a problem found outside the chains (e.g. in an export file's framing)."""
+        self._bad(position, problem)
+
+    def resume(self, event: RawEvent) -> None:
+        """Let ``event``'s stream pick up at it: a log that starts mid-stream does not hold its
+        predecessor, so only the link to it is taken on trust (its own hash is still checked)."""
+        self._streams[event.stream_id] = (event.version - 1, event.prev_hash, 0)
+
     def _check_seal_links(self) -> None:
         previous_hash, previous_last = GENESIS, -1
         for seal in self._seals.seals:
@@ -101,7 +110,7 @@ class ChainVerifier:
             self._bad(
                 position, f"{event.stream_id} v{event.version} does not chain to its predecessor"
             )
-        if stream_type_of(event.stream_id) != event.stream_type:
+        if _stream_type(event.stream_id) != event.stream_type:
             self._bad(position, f"{event.stream_id} has stream type {event.stream_type}")
         if expected_hash(event) != event.hash:
             self._bad(
@@ -157,6 +166,14 @@ class ChainVerifier:
             problems=[problem for _, problem in sorted(self._problems)][:100],
             sealed_up_to=seals[-1].last_position if seals else 0,
         )
+
+
+def _stream_type(stream_id: str) -> str | None:
+    """The kind a stream id names; None when an edit left it malformed."""
+    try:
+        return stream_type_of(stream_id)
+    except ValueError:
+        return None
 
 
 async def verify(

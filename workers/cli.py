@@ -14,7 +14,7 @@ from commands.users import ACCOUNT_ROLES
 from eventstore.migrate import migrate
 from eventstore.pool import open_pool
 from eventstore.verify import verify
-from workers import fanout
+from workers import audit_cli, fanout
 from workers.accounts import create_user
 from workers.apps import MIGRATED_PACKAGES
 from workers.dlq import run_dlq
@@ -68,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=[r.value for r in ACCOUNT_ROLES])
     audit = sub.add_parser("audit", help="audit the event history")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    audit_sub.add_parser("verify", help="check the hash chains; exit 1 when broken")
+    audit_cli.add_parsers(audit_sub)
     return parser
 
 
@@ -164,8 +164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(
                 create_user(settings, args.email, args.password, args.name, args.role)
             )
-        case "audit" if args.audit_command == "verify":
+        case "audit" if args.audit_command == "verify" and args.file is None:
             return asyncio.run(_audit_verify(settings))
+        case "audit":
+            return asyncio.run(audit_cli.run(settings, args))
     raise AssertionError(f"unhandled command {args.command}")
 
 
