@@ -74,7 +74,9 @@ async def provide_viewer(request: Request[Any, Any, Any], state: State) -> Viewe
         raise unauthorized("the token is invalid or expired")
     views: Views = state.views
     profile = await views.get(UserView, claims.user_id, fresh)
-    if profile is None or profile.deleted_at is not None:
+    if profile is None:  # signed in, not projected yet: a new account, as the token says
+        return Viewer(claims.user_id, claims.role, None, fresh)
+    if profile.deleted_at is not None:
         raise unauthorized("this account no longer exists")
     return Viewer(profile.user_id, Role(profile.role), profile.team_id, fresh)
 

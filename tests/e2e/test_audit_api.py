@@ -139,8 +139,9 @@ async def test_the_history_filters_by_actor_type_stream_and_time_and_pages_by_po
     stream_id = f"evaluation-{story.evaluation_id}"
     own = (ok(await platform.read(f"/audit/streams/{stream_id}", auditor)))["items"]
     since, until = own[0]["recorded_at"], own[-1]["recorded_at"]
-
-    revisions = ok(await platform.read("/audit/events", auditor, params={
+    # The history shows what is safe to read: X-Min-Position waits until the revision is.
+    last = own[-1]["global_position"]
+    revisions = ok(await platform.read("/audit/events", auditor, position=last, params={
         "actor": story.judge.user_id, "type": "EvaluationRevised", "from": since, "to": until,
     }))  # fmt: skip
     pages, after = [], 0
