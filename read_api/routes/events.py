@@ -13,7 +13,7 @@ from psycopg import AsyncConnection
 
 from commands.actors import Role
 from read_api import pages
-from read_api.requests import Viewer, deleted_shown, not_found, rows_as, tagged, visible
+from read_api.requests import Viewer, deleted_shown, not_found, rows_as, tagged, views_of, visible
 from read_api.routes import ERRORS
 from read_api.routes.audit import AsOfParam, leaderboard_as_of
 from read_api.routes.users import IncludeDeleted
@@ -61,11 +61,11 @@ class EventsController(Controller):
 
     @get("/{event_id:uuid}", operation_id="getEvent", responses=ERRORS)
     async def one(
-        self, request: Request[Any, Any, Any], event_id: UUID, viewer: Viewer, views: Views,
+        self, request: Request[Any, Any, Any], event_id: UUID, viewer: Viewer,
         include_deleted: IncludeDeleted = False,
     ) -> Response[EventView]:  # fmt: skip
         """Any signed-in user: an event with its winner (hot: from Redis)."""
-        event = await live_event(views, viewer, event_id, include_deleted)
+        event = await live_event(views_of(request), viewer, event_id, include_deleted)
         return tagged(request, event)
 
     @get("/", operation_id="listEvents", responses=ERRORS)
@@ -106,7 +106,7 @@ class EventsController(Controller):
 
     @get("/{event_id:uuid}/leaderboard", operation_id="eventLeaderboard", responses=ERRORS)
     async def leaderboard(
-        self, event_id: UUID, viewer: Viewer, views: Views, state: State,
+        self, request: Request[Any, Any, Any], event_id: UUID, viewer: Viewer, state: State,
         as_of: AsOfParam = None,
     ) -> Leaderboard:  # fmt: skip
         """Any signed-in user: teams ranked by their best approved submission's mean score,
@@ -115,6 +115,7 @@ class EventsController(Controller):
         if as_of is not None:
             async with state.pool.connection() as conn:
                 return await leaderboard_as_of(viewer, conn, event_id, as_of)
+        views = views_of(request)
         await live_event(views, viewer, event_id)
         standings = await views.standings(event_id, viewer.fresh)
         return Leaderboard(

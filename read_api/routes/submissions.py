@@ -12,7 +12,7 @@ from psycopg import AsyncConnection
 
 from commands.actors import Role
 from read_api import pages
-from read_api.requests import Viewer, deleted_shown, not_found, rows_as, tagged, visible
+from read_api.requests import Viewer, deleted_shown, not_found, rows_as, tagged, views_of, visible
 from read_api.routes import ERRORS
 from read_api.routes.users import IncludeDeleted
 from read_api.schemas import EvaluationView, EventView, Page, SubmissionDetail, SubmissionView
@@ -51,11 +51,11 @@ class SubmissionsController(Controller):
     @get("/{submission_id:uuid}", operation_id="getSubmission", responses=ERRORS)
     async def one(
         self, request: Request[Any, Any, Any], submission_id: UUID, viewer: Viewer,
-        views: Views, state: State, include_deleted: IncludeDeleted = False,
+        state: State, include_deleted: IncludeDeleted = False,
     ) -> Response[SubmissionDetail]:  # fmt: skip
         """ORGANIZER, JUDGE, AUDITOR, the team's members: status and a presigned download link
         (not for AUDITOR; the link expires after a few minutes)."""
-        submission = await readable(views, viewer, submission_id, include_deleted)
+        submission = await readable(views_of(request), viewer, submission_id, include_deleted)
         url = None
         if viewer.role in DOWNLOADERS or viewer.team_id == submission.team_id:
             url = state.files.download_url(submission.file_url, state.config.download_url_seconds)

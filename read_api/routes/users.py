@@ -12,7 +12,7 @@ from psycopg import AsyncConnection
 
 from commands.actors import Role
 from read_api import pages
-from read_api.requests import Viewer, not_found, require, rows_as, tagged, visible
+from read_api.requests import Viewer, not_found, require, rows_as, tagged, views_of, visible
 from read_api.routes import ERRORS
 from read_api.schemas import Notification, Page, UserView
 from read_api.views import Views
@@ -59,19 +59,17 @@ class UsersController(Controller):
     tags = ["users"]  # noqa: RUF012 -- litestar reads a plain class attribute
 
     @get("/me", operation_id="getMe", responses=ERRORS)
-    async def me(
-        self, request: Request[Any, Any, Any], viewer: Viewer, views: Views
-    ) -> Response[UserView]:
+    async def me(self, request: Request[Any, Any, Any], viewer: Viewer) -> Response[UserView]:
         """The signed-in user (never the password hash)."""
-        return await _user(request, viewer.user_id, viewer, views, False)
+        return await _user(request, viewer.user_id, viewer, views_of(request), False)
 
     @get("/{user_id:uuid}", operation_id="getUser", responses=ERRORS)
     async def one(
-        self, request: Request[Any, Any, Any], user_id: UUID, viewer: Viewer, views: Views,
+        self, request: Request[Any, Any, Any], user_id: UUID, viewer: Viewer,
         include_deleted: IncludeDeleted = False,
     ) -> Response[UserView]:  # fmt: skip
         """Any signed-in user: a profile; the email only to its owner, ORGANIZER, AUDITOR."""
-        return await _user(request, user_id, viewer, views, include_deleted)
+        return await _user(request, user_id, viewer, views_of(request), include_deleted)
 
     @get("/", operation_id="listUsers", responses=ERRORS)
     async def many(
