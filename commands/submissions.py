@@ -18,6 +18,7 @@ from events.submissions import (
     EvaluationRecorded,
     EvaluationWithdrawn,
     JudgeAssigned,
+    JudgeUnassigned,
     SubmissionApproved,
     SubmissionDeleted,
     SubmissionFileRejected,
@@ -78,6 +79,8 @@ def evolve(state: SubmissionState, event: Event) -> SubmissionState:
             return msgspec.structs.replace(state, deleted=True)
         case JudgeAssigned(judge_id=judge_id):
             return msgspec.structs.replace(state, judges=state.judges | {judge_id})
+        case JudgeUnassigned(judge_id=judge_id):
+            return msgspec.structs.replace(state, judges=state.judges - {judge_id})
         case EvaluationRecorded(evaluation_id=evaluation_id, score=score):
             return msgspec.structs.replace(state, scores={**state.scores, evaluation_id: score})
         case EvaluationWithdrawn(evaluation_id=evaluation_id):
@@ -196,6 +199,15 @@ def decide_assign(state: SubmissionState, judge: UserState, actor: Actor) -> lis
     if judge.user_id in state.judges:
         raise Conflict("this judge is assigned already")
     return [JudgeAssigned(judge_id=judge.user_id, assigned_by=actor.user_id)]
+
+
+def decide_unassign(state: SubmissionState, judge_id: UUID, actor: Actor) -> list[Event]:
+    if actor.role is not Role.ORGANIZER:
+        raise Forbidden("only an ORGANIZER unassigns judges")
+    require_submission(state)
+    if judge_id not in state.judges:
+        raise NotFound("this judge is not assigned to the submission")
+    return [JudgeUnassigned(judge_id=judge_id, unassigned_by=actor.user_id)]
 
 
 class FileCheck(msgspec.Struct, frozen=True, kw_only=True):

@@ -38,6 +38,13 @@ class JudgeAssigned(Event, frozen=True, tag="JudgeAssigned"):
     assigned_by: UUID
 
 
+class JudgeUnassigned(Event, frozen=True, tag="JudgeUnassigned"):
+    """An organizer took the submission away from this judge (their evaluation, if any, stays)."""
+
+    judge_id: UUID
+    unassigned_by: UUID
+
+
 class SubmissionFileValidated(Event, frozen=True, tag="SubmissionFileValidated"):
     """The `submission_processing` worker found the stored file a readable PDF."""
 
@@ -70,6 +77,7 @@ SubmissionEvent = (
     | SubmissionRejected
     | SubmissionDeleted
     | JudgeAssigned
+    | JudgeUnassigned
     | SubmissionFileValidated
     | SubmissionFileRejected
     | EvaluationRecorded

@@ -17,6 +17,7 @@ from events.competitions import (
 from events.evaluations import EvaluationDeleted, EvaluationRevised, SubmissionScored
 from events.submissions import (
     JudgeAssigned,
+    JudgeUnassigned,
     SubmissionApproved,
     SubmissionDeleted,
     SubmissionFileRejected,
@@ -226,6 +227,10 @@ def _submissions(fact: Fact) -> list[Change] | None:
         case JudgeAssigned(judge_id=judge_id):
             key = {"submission_id": entity_id(fact), "judge_id": judge_id}
             return [Upsert("judge_assignment", key, {"assigned_at": at})]
+        case JudgeUnassigned(judge_id=judge_id):
+            return [
+                Delete("judge_assignment", {"submission_id": entity_id(fact), "judge_id": judge_id})
+            ]
     return None
 
 

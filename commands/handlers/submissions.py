@@ -107,6 +107,16 @@ async def assign_judge(
 
 
 @retrying
+async def unassign_judge(
+    services: Services, ctx: CommandContext, submission_id: UUID, judge_id: UUID
+) -> Outcome:
+    return await on_one_stream(
+        services, ctx, SUBMISSIONS, submission_id,
+        lambda state: submissions.decide_unassign(state, judge_id, ctx.who),
+    )  # fmt: skip
+
+
+@retrying
 async def record_file_check(
     services: Services, ctx: CommandContext, submission_id: UUID, check: submissions.FileCheck
 ) -> Outcome:

@@ -162,6 +162,13 @@ async def assign(w: World) -> Call:
     return f"/submissions/{await w.submission()}/assignments", {"json": {"judge_id": judge.user_id}}
 
 
+async def unassign(w: World) -> Call:
+    judge = await w.platform.account(w.organizer, "JUDGE")
+    submission_id = await w.submission()
+    await w.platform.assign(w.organizer, submission_id, judge)
+    return f"/submissions/{submission_id}/assignments/{judge.user_id}", {}
+
+
 async def score(w: World) -> Call:
     return "/evaluations", {"json": {"submission_id": await w.submission(), "score": 77}}
 
@@ -208,6 +215,7 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], Setup]] = {
     ("POST", "/submissions/{submission_id}/reject"): (ORGANIZER, reject),
     ("DELETE", "/submissions/{submission_id}"): (ORGANIZER, delete_submission),
     ("POST", "/submissions/{submission_id}/assignments"): (ORGANIZER, assign),
+    ("DELETE", "/submissions/{submission_id}/assignments/{judge_id}"): (ORGANIZER, unassign),
     ("POST", "/evaluations"): (frozenset({"JUDGE"}), score),
     ("PATCH", "/evaluations/{evaluation_id}"): (NOBODY, revise),
     ("DELETE", "/evaluations/{evaluation_id}"): (ORGANIZER, delete_evaluation),

@@ -109,6 +109,18 @@ class SubmissionsController(Controller):
         outcome = await submissions.assign_judge(services, ctx, submission_id, data.judge_id)
         return accepted(Accepted(outcome.position), outcome.position)
 
+    @delete(
+        "/{submission_id:uuid}/assignments/{judge_id:uuid}", operation_id="unassignJudge",
+        status_code=200, responses=ERRORS,
+    )  # fmt: skip
+    async def unassign(
+        self, submission_id: UUID, judge_id: UUID, services: Services, ctx: CommandContext
+    ) -> Response[Accepted]:
+        """ORGANIZER: take the submission away from a judge (their evaluation, if any, stays;
+        they can no longer score it)."""
+        outcome = await submissions.unassign_judge(services, ctx, submission_id, judge_id)
+        return accepted(Accepted(outcome.position), outcome.position)
+
 
 class EvaluationsController(Controller):
     path = "/evaluations"

@@ -11,7 +11,7 @@ from commands.evaluations import EvaluationDecision, EvaluationState
 from commands.submissions import SubmissionState
 from commands.users import UserState
 from events.evaluations import EvaluationDeleted, EvaluationRevised, SubmissionScored
-from events.submissions import EvaluationRecorded, EvaluationWithdrawn
+from events.submissions import EvaluationRecorded, EvaluationWithdrawn, JudgeUnassigned
 from tests.unit.commands.builders import (
     EVALUATION,
     SUBMISSION,
@@ -203,3 +203,9 @@ def test_claim_key_is_one_per_judge_per_submission() -> None:
 def test_a_judge_not_assigned_to_the_submission_cannot_score_it() -> None:
     with pytest.raises(Forbidden, match="assigned"):
         score(target=submission(approved(), assigned(6)))
+
+
+def test_a_judge_taken_off_the_submission_can_no_longer_score_it() -> None:
+    unassigned = JudgeUnassigned(judge_id=uid(5), unassigned_by=uid(9))
+    with pytest.raises(Forbidden, match="assigned"):
+        score(target=submission(approved(), assigned(5), unassigned))

@@ -15,7 +15,12 @@ from commands.submissions import Status, SubmissionState
 from commands.teams import TeamState
 from commands.users import UserState
 from events.competitions import CompetitiveEventDeleted
-from events.submissions import JudgeAssigned, SubmissionApproved, SubmissionRejected
+from events.submissions import (
+    JudgeAssigned,
+    JudgeUnassigned,
+    SubmissionApproved,
+    SubmissionRejected,
+)
 from tests.unit.commands.builders import (
     DAY,
     NOW,
@@ -219,3 +224,24 @@ def test_judge_is_not_assigned_twice() -> None:
     assigned = submission(JudgeAssigned(judge_id=uid(5), assigned_by=uid(9)))
     with pytest.raises(Conflict, match="assigned already"):
         submissions.decide_assign(assigned, user(5, Role.JUDGE), ORGANIZER)
+
+
+def test_organizer_unassigns_a_judge_who_may_then_be_assigned_again() -> None:
+    assigned = submission(JudgeAssigned(judge_id=uid(5), assigned_by=uid(9)))
+    decided = submissions.decide_unassign(assigned, uid(5), ORGANIZER)
+    assert decided == [JudgeUnassigned(judge_id=uid(5), unassigned_by=ORGANIZER.user_id)]
+    after = SUBMISSIONS.fold(decided, assigned)
+    assert after.judges == frozenset()
+    assert submissions.decide_assign(after, user(5, Role.JUDGE), ORGANIZER)
+
+
+@pytest.mark.parametrize("role", [Role.PARTICIPANT, Role.JUDGE, Role.AUDITOR, Role.SYSTEM])
+def test_only_an_organizer_unassigns(role: Role) -> None:
+    assigned = submission(JudgeAssigned(judge_id=uid(5), assigned_by=uid(9)))
+    with pytest.raises(Forbidden):
+        submissions.decide_unassign(assigned, uid(5), actor(5, role))
+
+
+def test_unassigning_a_judge_who_is_not_assigned_is_not_found() -> None:
+    with pytest.raises(NotFound):
+        submissions.decide_unassign(submission(), uid(5), ORGANIZER)
