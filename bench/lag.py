@@ -47,7 +47,7 @@ SELECT global_position, extract(epoch FROM recorded_at) FROM eventstore.events
 WHERE event_type = 'CompetitiveEventCreated' AND recorded_at >= to_timestamp(%s)
 ORDER BY global_position
 """
-PARTITIONS = 4
+PARTITIONS = int(os.environ.get("BENCH_LAG_PARTITIONS", "4"))  # projector partitions
 SCRIPT = """
 wrk.method = "POST"
 wrk.body = {body}
