@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import msgspec
 from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -27,6 +26,7 @@ from read_api.schemas import Health
 from read_api.views import Views
 from workers.status import Lag, lags
 from write_api import tokens
+from write_api.app import ApiConfig
 from write_api.context import CorrelationMiddleware
 from write_api.files import S3FileStore
 from write_api.health import dependencies
@@ -36,17 +36,7 @@ from write_api.problems import handle
 PROJECTIONS = ("tables",)
 
 
-class ReadApiConfig(msgspec.Struct, frozen=True, kw_only=True):
-    database_url: str
-    redis_url: str
-    redis_cluster: bool = False
-    s3_endpoint_url: str
-    s3_bucket: str
-    s3_region: str
-    s3_access_key_id: str = ""
-    s3_secret_access_key: str = ""
-    tokens: tokens.TokenConfig
-    pool_size: int = 10
+class ReadApiConfig(ApiConfig, frozen=True, kw_only=True):
     partitions: int = 4
     min_position_wait_seconds: float = 2.0
     download_url_seconds: int = 300

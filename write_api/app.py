@@ -42,7 +42,9 @@ from write_api.schemas import Health
 from write_api.throttle import LoginThrottle
 
 
-class WriteApiConfig(msgspec.Struct, frozen=True, kw_only=True):
+class ApiConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """What both APIs are configured with."""
+
     database_url: str
     redis_url: str
     redis_cluster: bool = False
@@ -52,10 +54,13 @@ class WriteApiConfig(msgspec.Struct, frozen=True, kw_only=True):
     s3_access_key_id: str = ""
     s3_secret_access_key: str = ""
     tokens: tokens.TokenConfig
+    pool_size: int = 10
+
+
+class WriteApiConfig(ApiConfig, frozen=True, kw_only=True):
     email_hash_key: bytes
     bcrypt_rounds: int = 12
     max_upload_bytes: int = 20 * 1024 * 1024
-    pool_size: int = 10
     login_attempts: int = 10
     login_window_seconds: int = 300
 
