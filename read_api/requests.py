@@ -16,12 +16,13 @@ from read_api.consistency import Checkpoints
 from read_api.schemas import UserView
 from read_api.views import Views
 from write_api import tokens
-from write_api.context import unauthorized
+from write_api.context import header, unauthorized
 from write_api.problems import ProblemError
 
 T = TypeVar("T")
 
 MIN_POSITION_HEADER = "x-min-position"
+_MIN_POSITION = MIN_POSITION_HEADER.encode()
 SEES_DELETED = frozenset({Role.ORGANIZER, Role.AUDITOR})
 
 
@@ -42,7 +43,7 @@ async def provide_conn(state: State, viewer: Viewer) -> AsyncIterator[AsyncConne
 
 async def _fresh(request: Request[Any, Any, Any], state: State) -> bool:
     """Wait for ``X-Min-Position``; True when the answer must come from the tables."""
-    raw = request.headers.get(MIN_POSITION_HEADER)
+    raw = header(request.scope, _MIN_POSITION)
     if raw is None:
         return False
     try:
@@ -65,7 +66,7 @@ async def provide_viewer(request: Request[Any, Any, Any], state: State) -> Viewe
     after the wait ``X-Min-Position`` asks for. One dependency for both: each one litestar
     resolves costs about as much as a cached read."""
     fresh = await _fresh(request, state)
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    scheme, _, token = (header(request.scope, b"authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise unauthorized("sign in and send 'Authorization: Bearer <token>'")
     checked: tokens.CheckedTokens = state.tokens
@@ -128,7 +129,7 @@ def tagged(request: Request[Any, Any, Any], body: Any) -> Response[Any]:
     """A single resource with its ETag; 304 when the client already holds this version."""
     payload = _encoder.encode(body)
     etag = '"' + hashlib.blake2b(payload, digest_size=16).hexdigest() + '"'
-    if etag in request.headers.get("if-none-match", ""):
+    if etag in (header(request.scope, b"if-none-match") or ""):
         return Response(b"", status_code=304, headers={"ETag": etag})
     return Response(
         payload, media_type="application/json", headers={"ETag": etag, "Cache-Control": "no-cache"}

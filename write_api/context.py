@@ -28,11 +28,17 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+_CORRELATION_HEADER = CORRELATION_HEADER.encode()
+
+
 def _correlation_from(scope: Scope) -> UUID:
-    try:
-        return UUID(header(scope, CORRELATION_HEADER.encode()) or "")
-    except ValueError:
-        return uuid4()
+    sent = header(scope, _CORRELATION_HEADER)
+    if sent:
+        try:
+            return UUID(sent)
+        except ValueError:
+            pass
+    return uuid4()
 
 
 class CorrelationMiddleware:
@@ -50,9 +56,8 @@ class CorrelationMiddleware:
 
         async def send_with_header(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((CORRELATION_HEADER.encode(), str(correlation).encode()))
-                message = {**message, "headers": headers}
+                answer = (_CORRELATION_HEADER, str(correlation).encode())
+                message["headers"] = [*message.get("headers", ()), answer]
             await send(message)
 
         try:
