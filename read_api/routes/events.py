@@ -108,16 +108,17 @@ class EventsController(Controller):
     async def leaderboard(
         self, request: Request[Any, Any, Any], event_id: UUID, viewer: Viewer, state: State,
         as_of: AsOfParam = None,
-    ) -> Leaderboard:  # fmt: skip
+    ) -> Response[Leaderboard]:  # fmt: skip
         """Any signed-in user: teams ranked by their best approved submission's mean score,
-        ties broken as the winner rule does (hot: the Redis sorted set). With ``as_of``
-        (ORGANIZER, AUDITOR): as it stood then, rebuilt from the event store."""
+        ties broken as the winner rule does (hot: the Redis sorted set), with an ETag. With
+        ``as_of`` (ORGANIZER, AUDITOR): as it stood then, rebuilt from the event store."""
         if as_of is not None:
             async with state.pool.connection() as conn:
-                return await leaderboard_as_of(viewer, conn, event_id, as_of)
+                return tagged(request, await leaderboard_as_of(viewer, conn, event_id, as_of))
         views = views_of(request)
         await live_event(views, viewer, event_id)
         standings = await views.standings(event_id, viewer.fresh)
-        return Leaderboard(
+        board = Leaderboard(
             event_id=event_id, as_of_position=standings.as_of_position, items=standings.items
         )
+        return tagged(request, board)
