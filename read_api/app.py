@@ -15,7 +15,7 @@ from psycopg import AsyncConnection
 from eventstore.pool import open_pool
 from projections import cache
 from read_api.consistency import Checkpoints
-from read_api.requests import Viewer, provide_conn, provide_viewer
+from read_api.requests import provide_conn, provide_viewer
 from read_api.routes.audit import AuditController
 from read_api.routes.events import EventsController
 from read_api.routes.judges import JudgesController
@@ -79,12 +79,6 @@ async def health(state: State) -> Health:
     return Health(status="ok" if ok else "degraded", dependencies=states, projections=found)
 
 
-def provide_views(state: State, viewer: Viewer) -> Views:
-    """The views (after the viewer: see ``provide_conn``)."""
-    views: Views = state.views
-    return views
-
-
 def create_app(config: ReadApiConfig) -> Litestar:
     return Litestar(
         route_handlers=[
@@ -99,7 +93,6 @@ def create_app(config: ReadApiConfig) -> Litestar:
         dependencies={
             "conn": Provide(provide_conn),
             "viewer": Provide(provide_viewer),
-            "views": Provide(provide_views, sync_to_thread=False),
         },
         middleware=[CorrelationMiddleware],
         exception_handlers={Exception: handle},

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -28,6 +29,7 @@ from workers.tables import read_standings
 log = logging.getLogger(__name__)
 
 V = TypeVar("V", UserView, EventView, SubmissionView)
+T = TypeVar("T")
 
 _VERSION = "(SELECT version FROM stream_versions WHERE projection = 'tables' AND stream_id = {})"
 USER = f"""
@@ -98,7 +100,7 @@ class Views:
             recent: V | None = self._recent.get(key)
             if recent is not None:
                 return recent
-            cached = await self._cached(key)
+            cached = await self._guarded(self._cache.read_view(key))
             if cached is not None:
                 view: V = self._decoders[kind].decode(cached)
                 self._recent.put(key, view)
@@ -109,7 +111,8 @@ class Views:
             return None
         view = kind(**dict(zip(kind.__struct_fields__, row[:-1], strict=True)))
         if row[-1] is not None:
-            await self._refill(key, int(row[-1]), _encoder.encode(view), ttl)
+            body = _encoder.encode(view)
+            await self._guarded(self._cache.write_view(key, int(row[-1]), body, ttl))
         self._recent.put(key, view)
         return view
 
@@ -119,36 +122,21 @@ class Views:
             recent: Standings | None = self._recent.get(key)
             if recent is not None:
                 return recent
-        cached = None if fresh else await self._cached_standings(event_id)
+        cached = None if fresh else await self._guarded(self._cache.read_standings(event_id))
         if cached is None:
             async with self._pool.connection() as conn:
                 cached = await read_standings(conn, event_id)
             if cached is None:
                 return Standings(event_id, as_of_position=0, revision=0, items=[])
-            await self._guard(self._cache.write_standings(cached))
+            await self._guarded(self._cache.write_standings(cached))
         self._recent.put(key, cached)
         return cached
 
-    async def _cached(self, key: str) -> bytes | None:
-        try:
-            return await self._cache.read_view(key)
-        except RedisError as error:
-            log.warning("Redis unavailable; reading the tables", extra={"error": str(error)})
-            return None
-
-    async def _cached_standings(self, event_id: UUID) -> Standings | None:
-        try:
-            return await self._cache.read_standings(event_id)
-        except RedisError as error:
-            log.warning("Redis unavailable; reading the tables", extra={"error": str(error)})
-            return None
-
-    async def _refill(self, key: str, version: int, body: bytes, ttl: int) -> None:
-        await self._guard(self._cache.write_view(key, version, body, ttl))
-
     @staticmethod
-    async def _guard(write: Any) -> None:
+    async def _guarded(call: Awaitable[T]) -> T | None:
+        """A Redis call, or None when Redis is unreachable (the tables answer instead)."""
         try:
-            await write
+            return await call
         except RedisError as error:
-            log.warning("view not refilled", extra={"error": str(error)})
+            log.warning("Redis unavailable; the tables answer", extra={"error": str(error)})
+            return None

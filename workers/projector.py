@@ -58,10 +58,23 @@ class TablesProjector(PartitionConsumer):
 
     async def apply(self, recorded: RecordedEvent, partition: int | None) -> bool:
         """Apply one event exactly once; False when it was applied before."""
+        [applied] = await self._apply_all([recorded], partition, recorded.global_position)
+        return applied
+
+    async def handle(self, batch: list[AbstractIncomingMessage]) -> None:
+        """Apply a run of one partition's messages in one transaction, ticks included."""
+        run = await stored(self._store, unpack(batch))
+        events = [self._store.decode(raw) for raw in run.events]
+        await self._apply_all(events, run.partition, run.position)
+
+    async def _apply_all(
+        self, events: list[RecordedEvent], partition: int | None, position: int
+    ) -> list[bool]:
+        """Events, the standings they change and the partition's position, in one
+        transaction; the new standings are copied to Redis after the commit."""
         recomputes: list[RecomputeLeaderboard] = []
         async with self._pool.connection() as conn, conn.transaction():
-            applied = await self._apply_in(conn, recorded, recomputes)
-            position = recorded.global_position
+            applied = [await self._apply_in(conn, e, recomputes) for e in events]
             changed = await recompute_standings(conn, recomputes, position)
             if partition is not None:
                 await conn.execute(ADVANCE_PARTITION, (tables.NAME, partition, position))
@@ -95,14 +108,3 @@ class TablesProjector(PartitionConsumer):
         await self._writer.record_version(conn, tables.NAME, recorded.stream_id, recorded.version)
         self.applied += 1
         return True
-
-    async def handle(self, batch: list[AbstractIncomingMessage]) -> None:
-        """Apply a run of one partition's messages in one transaction, ticks included."""
-        run = await stored(self._store, unpack(batch))
-        recomputes: list[RecomputeLeaderboard] = []
-        async with self._pool.connection() as conn, conn.transaction():
-            for raw in run.events:
-                await self._apply_in(conn, self._store.decode(raw), recomputes)
-            changed = await recompute_standings(conn, recomputes, run.position)
-            await conn.execute(ADVANCE_PARTITION, (tables.NAME, run.partition, run.position))
-        await self._publish(changed)

@@ -85,12 +85,13 @@ class EventsController(Controller):
 
     @get("/{event_id:uuid}/submissions", operation_id="eventSubmissions", responses=ERRORS)
     async def submissions(
-        self, event_id: UUID, viewer: Viewer, views: Views, conn: AsyncConnection,
-        status: Status | None = None, include_deleted: IncludeDeleted = False,
-        limit: pages.Limit = pages.DEFAULT_LIMIT, cursor: pages.Cursor = None,
+        self, request: Request[Any, Any, Any], event_id: UUID, viewer: Viewer,
+        conn: AsyncConnection, status: Status | None = None,
+        include_deleted: IncludeDeleted = False, limit: pages.Limit = pages.DEFAULT_LIMIT,
+        cursor: pages.Cursor = None,
     ) -> Page[SubmissionView]:  # fmt: skip
         """ORGANIZER, JUDGE, AUDITOR: all; a PARTICIPANT: their team's only."""
-        await live_event(views, viewer, event_id)
+        await live_event(views_of(request), viewer, event_id)
         deleted = deleted_shown(viewer, include_deleted)
         if viewer.role not in SEES_ALL_SUBMISSIONS and viewer.team_id is None:
             return Page([], None)

@@ -65,11 +65,12 @@ class SubmissionsController(Controller):
     @get("/{submission_id:uuid}/evaluations", operation_id="submissionEvaluations",
          responses=ERRORS)  # fmt: skip
     async def evaluations(
-        self, submission_id: UUID, viewer: Viewer, views: Views, conn: AsyncConnection,
-        include_deleted: IncludeDeleted = False,
+        self, request: Request[Any, Any, Any], submission_id: UUID, viewer: Viewer,
+        conn: AsyncConnection, include_deleted: IncludeDeleted = False,
         limit: pages.Limit = pages.DEFAULT_LIMIT, cursor: pages.Cursor = None,
     ) -> Page[EvaluationView]:  # fmt: skip
         """ORGANIZER, AUDITOR and the judges; the team's members once a winner is declared."""
+        views = views_of(request)
         submission = await readable(views, viewer, submission_id)
         if viewer.role not in STAFF:
             event = await views.get(EventView, submission.event_id, viewer.fresh)

@@ -17,6 +17,7 @@ import jwt
 import pytest
 
 from tests.e2e.client import PASSWORD, REDIS_URL, Platform, User
+from tests.support.broker import fresh_vhost
 from tests.support.databases import fresh_database
 
 WRITE_PORT = int(os.environ.get("KAZROCKETS_TEST_WRITE_PORT", "18000"))
@@ -76,18 +77,10 @@ def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("servers") / "platform.log"
 
 
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(  # noqa: S603 -- the broker's admin tool, fixed arguments
-        ["/usr/sbin/rabbitmqctl", "-q", *args], check=False, capture_output=True, timeout=60
-    )
-
-
 @pytest.fixture(scope="package")
 def urls(database_url: str, server_log: Path) -> Iterator[tuple[str, str]]:
     """The write and read APIs' base URLs, with the rest of the platform behind them."""
-    rabbitmqctl("delete_vhost", VHOST)
-    rabbitmqctl("add_vhost", VHOST)
-    rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
+    fresh_vhost(VHOST)
     redis_db = REDIS_URL.rsplit("/", 1)[1]
     subprocess.run(  # noqa: S603 -- Redis' own tool, fixed arguments
         ["/usr/bin/redis-cli", "-n", redis_db, "FLUSHDB"], check=False, capture_output=True

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.broker import fresh_vhost
 from workers.cli import PLATFORM_PROCESSES
 
 PORT, READ_PORT = 18100, 18101
@@ -19,18 +20,10 @@ PORT, READ_PORT = 18100, 18101
 VHOST = "kazrockets_test_run"
 
 
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(  # noqa: S603 -- the broker's admin tool, fixed arguments
-        ["/usr/sbin/rabbitmqctl", "-q", *args], check=False, capture_output=True, timeout=60
-    )
-
-
 def test_run_serves_then_stops_every_child_on_sigterm(database_url: str, tmp_path: Path) -> None:
     # A virtual host of its own: the relay publishes the test database's events, which are
     # nobody else's business (they would land in a developer's dead-letter queues).
-    rabbitmqctl("delete_vhost", VHOST)
-    rabbitmqctl("add_vhost", VHOST)
-    rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
+    fresh_vhost(VHOST)
     env = {
         **os.environ,
         "KAZROCKETS_DATABASE_URL": database_url,

@@ -4,7 +4,6 @@ running in the test's event loop against the real PostgreSQL, RabbitMQ and S3 se
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from eventstore.pool import open_pool
 from eventstore.store import EventStore
 from eventstore.vault import Vault
 from projections.cache import Cache
+from tests.support.broker import fresh_vhost
 from workers import projector
 from workers.consumer import run_consumer
 from workers.relay import Relay
@@ -35,18 +35,10 @@ PARTITIONS = 3
 RABBITMQ_URL = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
 
 
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(  # noqa: S603 -- the broker's own admin tool, fixed arguments
-        ["/usr/sbin/rabbitmqctl", "-q", *args], check=False, capture_output=True, timeout=60
-    )
-
-
 @pytest.fixture(scope="session")
 def rabbitmq_url() -> str:
     """A fresh virtual host per test session: no queue of an earlier run is left over."""
-    rabbitmqctl("delete_vhost", VHOST)
-    rabbitmqctl("add_vhost", VHOST)
-    rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
+    fresh_vhost(VHOST)
     return RABBITMQ_URL
 
 

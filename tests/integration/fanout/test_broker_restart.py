@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.integration.fanout.conftest import Fanout, rabbitmqctl
+from tests.integration.fanout.conftest import Fanout
 from tests.integration.fanout.scenario import World
+from tests.support.broker import rabbitmqctl
 
 
 async def test_events_written_while_the_broker_is_down_arrive_after_it_returns(

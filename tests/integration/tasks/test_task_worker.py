@@ -4,7 +4,6 @@ keep the failure, nothing blocked behind a poison message, nothing lost to a dea
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from events.catalog import domain_codec
 from events.competitions import CompetitiveEventCreated
 from eventstore.records import NewEvent, RawEvent, RecordedEvent
 from eventstore.store import EventStore
+from tests.support.broker import fresh_vhost
 from workers.dlq import list_dead, replay_dead
 from workers.relay import to_message
 from workers.tasks import TaskWorker, run_task_worker
@@ -32,17 +32,9 @@ QUEUE = "test_tasks"
 DELAYS = (200, 400)  # two retries, then the dead-letter queue
 
 
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(  # noqa: S603 -- the broker's admin tool, fixed arguments
-        ["/usr/sbin/rabbitmqctl", "-q", *args], check=False, capture_output=True, timeout=60
-    )
-
-
 @pytest.fixture
 async def channel() -> AsyncIterator[AbstractChannel]:
-    rabbitmqctl("delete_vhost", VHOST)
-    rabbitmqctl("add_vhost", VHOST)
-    rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
+    fresh_vhost(VHOST)
     connection = await aio_pika.connect(URL)
     channel = await connection.channel(publisher_confirms=True)
     await declare(channel)
