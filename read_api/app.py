@@ -6,16 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, get
+from litestar import Litestar, Router, get
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from psycopg import AsyncConnection
 
 from eventstore.pool import open_pool
 from projections import cache
 from read_api.consistency import Checkpoints
-from read_api.requests import provide_conn, provide_viewer
+from read_api.requests import sign_in
 from read_api.routes.audit import AuditController
 from read_api.routes.events import EventsController
 from read_api.routes.judges import JudgesController
@@ -80,7 +79,8 @@ async def health(state: State) -> Health:
 
 
 def create_app(config: ReadApiConfig) -> Litestar:
-    return Litestar(
+    signed_in = Router(
+        "/",
         route_handlers=[
             UsersController,
             TeamsController,
@@ -88,12 +88,11 @@ def create_app(config: ReadApiConfig) -> Litestar:
             SubmissionsController,
             JudgesController,
             AuditController,
-            health,
         ],
-        dependencies={
-            "conn": Provide(provide_conn),
-            "viewer": Provide(provide_viewer),
-        },
+        before_request=sign_in,  # 401 before anything else; routes ask viewer_of(request)
+    )
+    return Litestar(
+        route_handlers=[signed_in, health],
         middleware=[CorrelationMiddleware],
         exception_handlers={Exception: handle},
         lifespan=[_lifespan(config)],

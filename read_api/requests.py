@@ -1,14 +1,26 @@
-"""What every read route shares: the signed-in viewer, read-your-writes, ETags, roles."""
+"""What every read route shares: the signed-in viewer, read-your-writes, ETags, roles.
+
+Routes call these as plain functions on the request, not as litestar dependencies: each
+dependency litestar resolves costs about a fifth of a cached read (its signature is parsed
+and a cleanup group entered on every request). The caller is found once, by ``sign_in``."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any, NoReturn, TypeVar
 
 import msgspec
 from litestar import Request, Response
 from litestar.datastructures import State
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Receive,
+    Scope,
+    Send,
+)
 from psycopg import AsyncConnection
 
 from commands.actors import Role
@@ -24,6 +36,7 @@ T = TypeVar("T")
 MIN_POSITION_HEADER = "x-min-position"
 _MIN_POSITION = MIN_POSITION_HEADER.encode()
 SEES_DELETED = frozenset({Role.ORGANIZER, Role.AUDITOR})
+_VIEWER = "kazrockets.viewer"
 
 
 class Viewer(msgspec.Struct, frozen=True):
@@ -31,14 +44,6 @@ class Viewer(msgspec.Struct, frozen=True):
     role: Role
     team_id: Any
     fresh: bool = False  # X-Min-Position was sent and reached: answer from the tables
-
-
-async def provide_conn(state: State, viewer: Viewer) -> AsyncIterator[AsyncConnection]:
-    """A database connection, taken only once the caller is authenticated. (Depending on the
-    viewer also keeps litestar resolving one dependency at a time: dependencies it resolves
-    side by side each cost a task, more than a cached read itself.)"""
-    async with state.pool.connection() as conn:
-        yield conn
 
 
 async def _fresh(request: Request[Any, Any, Any], state: State) -> bool:
@@ -61,10 +66,23 @@ async def _fresh(request: Request[Any, Any, Any], state: State) -> bool:
     return True
 
 
-async def provide_viewer(request: Request[Any, Any, Any], state: State) -> Viewer:
+async def sign_in(request: Request[Any, Any, Any]) -> None:
+    """The ``before_request`` hook of every signed-in route: the caller is known (or the answer
+    is 401) before litestar reads the route's parameters, and stays in the request's scope
+    for ``viewer_of``."""
+    scope: dict[str, Any] = request.scope  # type: ignore[assignment]  # a key of our own
+    scope[_VIEWER] = await _viewer(request, request.app.state)
+
+
+def viewer_of(request: Request[Any, Any, Any]) -> Viewer:
+    """The signed-in caller ``sign_in`` found."""
+    viewer: Viewer = request.scope[_VIEWER]  # type: ignore[literal-required]  # sign_in's key
+    return viewer
+
+
+async def _viewer(request: Request[Any, Any, Any], state: State) -> Viewer:
     """The signed-in user, from the same JWT as the write API (a deleted account is 401),
-    after the wait ``X-Min-Position`` asks for. One dependency for both: each one litestar
-    resolves costs about as much as a cached read."""
+    after the wait ``X-Min-Position`` asks for."""
     fresh = await _fresh(request, state)
     scheme, _, token = (header(request.scope, b"authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -83,10 +101,15 @@ async def provide_viewer(request: Request[Any, Any, Any], state: State) -> Viewe
 
 
 def views_of(request: Request[Any, Any, Any]) -> Views:
-    """The app's views, from the app state (not a dependency: each dependency litestar
-    resolves costs about as much as a cached read)."""
+    """The app's views, from the app state."""
     views: Views = request.app.state.views
     return views
+
+
+def connection(request: Request[Any, Any, Any]) -> AbstractAsyncContextManager[AsyncConnection]:
+    """A database connection from the pool, for ``async with`` (a hot read from the views
+    takes none; ``sign_in`` has let only a signed-in caller this far)."""
+    return request.app.state.pool.connection()  # type: ignore[no-any-return]
 
 
 def require(viewer: Viewer, *roles: Role) -> None:
@@ -123,14 +146,58 @@ def rows_as(kind: type[S], rows: list[tuple[Any, ...]]) -> list[S]:
 
 
 _encoder = msgspec.json.Encoder()
+_JSON = (b"content-type", b"application/json")
+_NO_CACHE = (b"cache-control", b"no-cache")
 
 
-def tagged(request: Request[Any, Any, Any], body: Any) -> Response[Any]:
+class Prepared(Response[Any]):
+    """An answer whose status, headers and body were built beforehand: litestar sends it as it
+    is, building no response of its own (response headers or cookies configured on the app or
+    a route would not be added to it)."""
+
+    __slots__ = ("_body", "_raw_headers", "_status")
+
+    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b"") -> None:
+        super().__init__(body, status_code=status)
+        self._status = status
+        self._raw_headers = headers
+        self._body = body
+
+    def to_asgi_response(self, *args: Any, **kwargs: Any) -> ASGIApp:  # type: ignore[override]
+        return self._send  # litestar's own arguments are for responses it builds: none here
+
+    async def _send(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # A new start message each time: a middleware may replace its headers.
+        start: HTTPResponseStartEvent = {
+            "type": "http.response.start", "status": self._status, "headers": self._raw_headers
+        }  # fmt: skip
+        await send(start)
+        body: HTTPResponseBodyEvent = {"type": "http.response.body", "body": self._body,
+                                       "more_body": False}  # fmt: skip
+        await send(body)
+
+
+class Tagged:
+    """A body encoded once with its ETag, and its two answers: 200, or 304 for a client that
+    already holds this version (``If-None-Match``)."""
+
+    __slots__ = ("etag", "full", "not_modified")
+
+    def __init__(self, body: Any) -> None:
+        payload = _encoder.encode(body)
+        etag = '"' + hashlib.blake2b(payload, digest_size=16).hexdigest() + '"'
+        tag = (b"etag", etag.encode())
+        length = (b"content-length", str(len(payload)).encode())
+        self.etag = etag
+        self.full = Prepared(200, [tag, _NO_CACHE, _JSON, length], payload)
+        self.not_modified = Prepared(304, [tag])
+
+    def answer(self, request: Request[Any, Any, Any]) -> Prepared:
+        if self.etag in (header(request.scope, b"if-none-match") or ""):
+            return self.not_modified
+        return self.full
+
+
+def tagged(request: Request[Any, Any, Any], body: Any) -> Prepared:
     """A single resource with its ETag; 304 when the client already holds this version."""
-    payload = _encoder.encode(body)
-    etag = '"' + hashlib.blake2b(payload, digest_size=16).hexdigest() + '"'
-    if etag in (header(request.scope, b"if-none-match") or ""):
-        return Response(b"", status_code=304, headers={"ETag": etag})
-    return Response(
-        payload, media_type="application/json", headers={"ETag": etag, "Cache-Control": "no-cache"}
-    )
+    return Tagged(body).answer(request)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.params import Parameter, QueryParameter
 from litestar.response import Stream
@@ -20,7 +20,7 @@ from eventstore.verify import VerifyReport
 from eventstore.verify import verify as verify_chains
 from read_api import audit
 from read_api.audit import AuditEvent, EntityAsOf, History
-from read_api.requests import Viewer, not_found, require
+from read_api.requests import Viewer, connection, not_found, require, viewer_of
 from read_api.routes import ERRORS
 from read_api.schemas import Leaderboard, Page
 from write_api.problems import ProblemError, responses
@@ -116,63 +116,67 @@ class AuditController(Controller):
 
     @get("/events", operation_id="auditEvents", responses=ERRORS)
     async def events(
-        self, viewer: Viewer, conn: AsyncConnection, state: State, after: After = 0,
+        self, request: Request[Any, Any, Any], state: State, after: After = 0,
         limit: Limit = 100, stream: StreamFilter = None, event_type: Types = None,
         actor: Actor = None, since: Since = None, until: Until = None,
     ) -> Page[AuditEvent]:  # fmt: skip
         """The global history in position order with each event's metadata and hashes;
         ``next_cursor`` is the ``after`` of the next page (null at the end)."""
-        auditor(viewer)
+        auditor(viewer_of(request))
         history = filters(stream, event_type, since, until, after=after, limit=limit, actor=actor)
-        return await audit.history_page(conn, Vault(state.pool), history)
+        async with connection(request) as conn:
+            return await audit.history_page(conn, Vault(state.pool), history)
 
     @get("/streams/{stream_id:str}", operation_id="auditStream", responses=ERRORS)
     async def stream(
-        self, viewer: Viewer, conn: AsyncConnection, state: State, stream_id: str,
+        self, request: Request[Any, Any, Any], state: State, stream_id: str,
         after: After = 0, limit: Limit = 1000,
     ) -> Page[AuditEvent]:  # fmt: skip
         """One entity's whole history, soft deletes and all, in order (``stream_id``:
         ``<kind>-<uuid>``); 404 for a stream without events."""
-        auditor(viewer)
+        auditor(viewer_of(request))
         stream = clean_text(stream_id, "stream_id")
         history = History(stream=stream, after=after, limit=limit, safe=False)
-        found = await audit.history_page(conn, Vault(state.pool), history)
+        async with connection(request) as conn:
+            found = await audit.history_page(conn, Vault(state.pool), history)
         if not found.items and after == 0:
             not_found("stream")
         return found
 
     @get("/correlations/{correlation_id:uuid}", operation_id="auditCorrelation", responses=ERRORS)
     async def correlation(
-        self, viewer: Viewer, conn: AsyncConnection, state: State, correlation_id: UUID,
+        self, request: Request[Any, Any, Any], state: State, correlation_id: UUID,
         after: After = 0, limit: Limit = 1000,
     ) -> Page[AuditEvent]:  # fmt: skip
         """Every event one request caused, across streams and workers, in order."""
-        auditor(viewer)
+        auditor(viewer_of(request))
         history = History(correlation=correlation_id, after=after, limit=limit, safe=False)
-        found = await audit.history_page(conn, Vault(state.pool), history)
+        async with connection(request) as conn:
+            found = await audit.history_page(conn, Vault(state.pool), history)
         if not found.items and after == 0:
             not_found("correlation id")
         return found
 
     @get("/entities/{kind:str}/{entity_id:uuid}", operation_id="auditEntity", responses=ERRORS)
     async def entity(
-        self, viewer: Viewer, conn: AsyncConnection, kind: Kind, entity_id: UUID,
+        self, request: Request[Any, Any, Any], kind: Kind, entity_id: UUID,
         as_of: AsOfParam = None,
     ) -> EntityAsOf:  # fmt: skip
         """The entity's state rebuilt by folding its events up to ``as_of`` with the write
         side's own rules; ``kind``: user, team, event, submission or evaluation. 404 for an
         unknown kind, or an entity that did not exist then; 422 for a bad ``as_of``."""
-        auditor(viewer)
-        found = await audit.entity_as_of(conn, kind, entity_id, parse_as_of(as_of))
+        auditor(viewer_of(request))
+        async with connection(request) as conn:
+            found = await audit.entity_as_of(conn, kind, entity_id, parse_as_of(as_of))
         if found is None:
             not_found(f"{kind} as of {as_of}" if as_of else kind)
         return found
 
     @get("/verify", operation_id="auditVerify", responses=ERRORS)
-    async def verify(self, viewer: Viewer, state: State) -> VerifyReport:
+    async def verify(self, request: Request[Any, Any, Any], state: State) -> VerifyReport:
         """Walks every stream's hash chain and the seal chain: ``ok``, how many events were
         ``checked``, and the ``first_bad_position`` when the history was altered."""
-        auditor(viewer)
+        auditor(viewer_of(request))
         return await verify_chains(state.pool)
 
     @get(
@@ -180,12 +184,12 @@ class AuditController(Controller):
         responses=responses(401, 403, 422, 503), response_description="one event per line",
     )  # fmt: skip
     async def export(
-        self, viewer: Viewer, state: State, stream: StreamFilter = None,
+        self, request: Request[Any, Any, Any], state: State, stream: StreamFilter = None,
         event_type: Types = None, actor: Actor = None, since: Since = None, until: Until = None,
     ) -> Stream:  # fmt: skip
         """The history as NDJSON, one event per line in the shape of ``/audit/events`` (with
         hashes), streamed, up to the newest event when the export began."""
-        auditor(viewer)
+        auditor(viewer_of(request))
         history = filters(stream, event_type, since, until, actor=actor)
         headers = {"Content-Disposition": 'attachment; filename="kazrockets-history.ndjson"'}
         return Stream(audit.export(state.pool, history), media_type=NDJSON, headers=headers)

@@ -7,13 +7,21 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get
-from litestar.datastructures import State
 from litestar.params import Parameter
-from psycopg import AsyncConnection
 
 from commands.actors import Role
 from read_api import pages
-from read_api.requests import Viewer, deleted_shown, not_found, rows_as, tagged, views_of, visible
+from read_api.requests import (
+    Viewer,
+    connection,
+    deleted_shown,
+    not_found,
+    rows_as,
+    tagged,
+    viewer_of,
+    views_of,
+    visible,
+)
 from read_api.routes import ERRORS
 from read_api.routes.audit import AsOfParam, leaderboard_as_of
 from read_api.routes.users import IncludeDeleted
@@ -61,36 +69,39 @@ class EventsController(Controller):
 
     @get("/{event_id:uuid}", operation_id="getEvent", responses=ERRORS)
     async def one(
-        self, request: Request[Any, Any, Any], event_id: UUID, viewer: Viewer,
+        self, request: Request[Any, Any, Any], event_id: UUID,
         include_deleted: IncludeDeleted = False,
     ) -> Response[EventView]:  # fmt: skip
         """Any signed-in user: an event with its winner (hot: from Redis)."""
+        viewer = viewer_of(request)
         event = await live_event(views_of(request), viewer, event_id, include_deleted)
         return tagged(request, event)
 
     @get("/", operation_id="listEvents", responses=ERRORS)
     async def many(
-        self, viewer: Viewer, conn: AsyncConnection, starts_from: Since = None,
+        self, request: Request[Any, Any, Any], starts_from: Since = None,
         starts_to: Until = None, include_deleted: IncludeDeleted = False,
         limit: pages.Limit = pages.DEFAULT_LIMIT, cursor: pages.Cursor = None,
     ) -> Page[EventView]:  # fmt: skip
         """Any signed-in user: events by start date."""
+        viewer = viewer_of(request)
         after = pages.decode(cursor)
         params = {
             "deleted": deleted_shown(viewer, include_deleted), "starts_from": starts_from,
             "starts_to": starts_to, "after": after[0], "after_id": after[1], "limit": limit + 1,
         }  # fmt: skip
-        rows = await (await conn.execute(EVENTS, params)).fetchall()
+        async with connection(request) as conn:
+            rows = await (await conn.execute(EVENTS, params)).fetchall()
         return pages.page(rows_as(EventView, rows), limit, lambda e: (e.start_date, e.event_id))
 
     @get("/{event_id:uuid}/submissions", operation_id="eventSubmissions", responses=ERRORS)
     async def submissions(
-        self, request: Request[Any, Any, Any], event_id: UUID, viewer: Viewer,
-        conn: AsyncConnection, status: Status | None = None,
+        self, request: Request[Any, Any, Any], event_id: UUID, status: Status | None = None,
         include_deleted: IncludeDeleted = False, limit: pages.Limit = pages.DEFAULT_LIMIT,
         cursor: pages.Cursor = None,
     ) -> Page[SubmissionView]:  # fmt: skip
         """ORGANIZER, JUDGE, AUDITOR: all; a PARTICIPANT: their team's only."""
+        viewer = viewer_of(request)
         await live_event(views_of(request), viewer, event_id)
         deleted = deleted_shown(viewer, include_deleted)
         if viewer.role not in SEES_ALL_SUBMISSIONS and viewer.team_id is None:
@@ -101,20 +112,21 @@ class EventsController(Controller):
             "event": event_id, "team": team, "status": status, "deleted": deleted,
             "after": after[0], "after_id": after[1], "limit": limit + 1,
         }  # fmt: skip
-        rows = await (await conn.execute(SUBMISSIONS, params)).fetchall()
+        async with connection(request) as conn:
+            rows = await (await conn.execute(SUBMISSIONS, params)).fetchall()
         items = rows_as(SubmissionView, rows)
         return pages.page(items, limit, lambda s: (s.submitted_at, s.submission_id))
 
     @get("/{event_id:uuid}/leaderboard", operation_id="eventLeaderboard", responses=ERRORS)
     async def leaderboard(
-        self, request: Request[Any, Any, Any], event_id: UUID, viewer: Viewer, state: State,
-        as_of: AsOfParam = None,
-    ) -> Response[Leaderboard]:  # fmt: skip
+        self, request: Request[Any, Any, Any], event_id: UUID, as_of: AsOfParam = None
+    ) -> Response[Leaderboard]:
         """Any signed-in user: teams ranked by their best approved submission's mean score,
         ties broken as the winner rule does (hot: the Redis sorted set), with an ETag. With
         ``as_of`` (ORGANIZER, AUDITOR): as it stood then, rebuilt from the event store."""
+        viewer = viewer_of(request)
         if as_of is not None:
-            async with state.pool.connection() as conn:
+            async with connection(request) as conn:
                 return tagged(request, await leaderboard_as_of(viewer, conn, event_id, as_of))
         views = views_of(request)
         await live_event(views, viewer, event_id)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get
-from psycopg import AsyncConnection
+from typing import Any
+
+from litestar import Controller, Request, get
 
 from commands.actors import Role
 from read_api import pages
-from read_api.requests import Viewer, require, rows_as
+from read_api.requests import connection, require, rows_as, viewer_of
 from read_api.routes import ERRORS
 from read_api.schemas import Assignment, Page
 
@@ -29,14 +30,17 @@ class JudgesController(Controller):
 
     @get("/me/assignments", operation_id="myAssignments", responses=ERRORS)
     async def assignments(
-        self, viewer: Viewer, conn: AsyncConnection, limit: pages.Limit = pages.DEFAULT_LIMIT,
+        self, request: Request[Any, Any, Any], limit: pages.Limit = pages.DEFAULT_LIMIT,
         cursor: pages.Cursor = None,
     ) -> Page[Assignment]:  # fmt: skip
         """JUDGE: the submissions assigned to the caller, oldest assignment first."""
+        viewer = viewer_of(request)
         require(viewer, Role.JUDGE)
         after = pages.decode(cursor)
         params = {"judge": viewer.user_id, "after": after[0], "after_id": after[1]}
-        rows = await (await conn.execute(ASSIGNMENTS, {**params, "limit": limit + 1})).fetchall()
+        async with connection(request) as conn:
+            query = await conn.execute(ASSIGNMENTS, {**params, "limit": limit + 1})
+            rows = await query.fetchall()
         return pages.page(
             rows_as(Assignment, rows), limit, lambda a: (a.assigned_at, a.submission_id)
         )

@@ -7,12 +7,20 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.datastructures import State
-from psycopg import AsyncConnection
 
 from commands.actors import Role
 from read_api import pages
-from read_api.requests import Viewer, deleted_shown, not_found, rows_as, tagged, views_of, visible
+from read_api.requests import (
+    Viewer,
+    connection,
+    deleted_shown,
+    not_found,
+    rows_as,
+    tagged,
+    viewer_of,
+    views_of,
+    visible,
+)
 from read_api.routes import ERRORS
 from read_api.routes.users import IncludeDeleted
 from read_api.schemas import EvaluationView, EventView, Page, SubmissionDetail, SubmissionView
@@ -50,11 +58,12 @@ class SubmissionsController(Controller):
 
     @get("/{submission_id:uuid}", operation_id="getSubmission", responses=ERRORS)
     async def one(
-        self, request: Request[Any, Any, Any], submission_id: UUID, viewer: Viewer,
-        state: State, include_deleted: IncludeDeleted = False,
+        self, request: Request[Any, Any, Any], submission_id: UUID,
+        include_deleted: IncludeDeleted = False,
     ) -> Response[SubmissionDetail]:  # fmt: skip
         """ORGANIZER, JUDGE, AUDITOR, the team's members: status and a presigned download link
         (not for AUDITOR; the link expires after a few minutes)."""
+        viewer, state = viewer_of(request), request.app.state
         submission = await readable(views_of(request), viewer, submission_id, include_deleted)
         url = None
         if viewer.role in DOWNLOADERS or viewer.team_id == submission.team_id:
@@ -65,12 +74,12 @@ class SubmissionsController(Controller):
     @get("/{submission_id:uuid}/evaluations", operation_id="submissionEvaluations",
          responses=ERRORS)  # fmt: skip
     async def evaluations(
-        self, request: Request[Any, Any, Any], submission_id: UUID, viewer: Viewer,
-        conn: AsyncConnection, include_deleted: IncludeDeleted = False,
-        limit: pages.Limit = pages.DEFAULT_LIMIT, cursor: pages.Cursor = None,
+        self, request: Request[Any, Any, Any], submission_id: UUID,
+        include_deleted: IncludeDeleted = False, limit: pages.Limit = pages.DEFAULT_LIMIT,
+        cursor: pages.Cursor = None,
     ) -> Page[EvaluationView]:  # fmt: skip
         """ORGANIZER, AUDITOR and the judges; the team's members once a winner is declared."""
-        views = views_of(request)
+        viewer, views = viewer_of(request), views_of(request)
         submission = await readable(views, viewer, submission_id)
         if viewer.role not in STAFF:
             event = await views.get(EventView, submission.event_id, viewer.fresh)
@@ -81,6 +90,7 @@ class SubmissionsController(Controller):
             "submission": submission_id, "deleted": deleted_shown(viewer, include_deleted),
             "after": after[0], "after_id": after[1], "limit": limit + 1,
         }  # fmt: skip
-        rows = await (await conn.execute(EVALUATIONS, params)).fetchall()
+        async with connection(request) as conn:
+            rows = await (await conn.execute(EVALUATIONS, params)).fetchall()
         items = rows_as(EvaluationView, rows)
         return pages.page(items, limit, lambda e: (e.created_at, e.evaluation_id))

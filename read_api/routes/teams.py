@@ -7,10 +7,9 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from psycopg import AsyncConnection
 
 from read_api import pages
-from read_api.requests import Viewer, deleted_shown, not_found, tagged, visible
+from read_api.requests import connection, deleted_shown, not_found, tagged, viewer_of, visible
 from read_api.routes import ERRORS
 from read_api.routes.users import IncludeDeleted
 from read_api.schemas import Member, Page, TeamView
@@ -54,11 +53,13 @@ class TeamsController(Controller):
 
     @get("/{team_id:uuid}", operation_id="getTeam", responses=ERRORS)
     async def one(
-        self, request: Request[Any, Any, Any], team_id: UUID, viewer: Viewer,
-        conn: AsyncConnection, include_deleted: IncludeDeleted = False,
+        self, request: Request[Any, Any, Any], team_id: UUID,
+        include_deleted: IncludeDeleted = False,
     ) -> Response[TeamView]:  # fmt: skip
         """Any signed-in user: a team with its captain and members."""
-        row = await (await conn.execute(ONE, (team_id,))).fetchone()
+        viewer = viewer_of(request)
+        async with connection(request) as conn:
+            row = await (await conn.execute(ONE, (team_id,))).fetchone()
         if row is None:
             not_found("team")
         team = _team(row)
@@ -67,14 +68,15 @@ class TeamsController(Controller):
 
     @get("/", operation_id="listTeams", responses=ERRORS)
     async def many(
-        self, viewer: Viewer, conn: AsyncConnection, include_deleted: IncludeDeleted = False,
+        self, request: Request[Any, Any, Any], include_deleted: IncludeDeleted = False,
         limit: pages.Limit = pages.DEFAULT_LIMIT, cursor: pages.Cursor = None,
     ) -> Page[TeamView]:  # fmt: skip
         """Any signed-in user: every team, oldest first."""
         after = pages.decode(cursor)
         params = {
-            "deleted": deleted_shown(viewer, include_deleted), "after": after[0],
+            "deleted": deleted_shown(viewer_of(request), include_deleted), "after": after[0],
             "after_id": after[1], "limit": limit + 1,
         }  # fmt: skip
-        rows = await (await conn.execute(MANY, params)).fetchall()
+        async with connection(request) as conn:
+            rows = await (await conn.execute(MANY, params)).fetchall()
         return pages.page([_team(r) for r in rows], limit, lambda t: (t.created_at, t.team_id))

@@ -8,11 +8,20 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.params import Parameter
-from psycopg import AsyncConnection
 
 from commands.actors import Role
 from read_api import pages
-from read_api.requests import Viewer, not_found, require, rows_as, tagged, views_of, visible
+from read_api.requests import (
+    Viewer,
+    connection,
+    not_found,
+    require,
+    rows_as,
+    tagged,
+    viewer_of,
+    views_of,
+    visible,
+)
 from read_api.routes import ERRORS
 from read_api.schemas import Notification, Page, UserView
 from read_api.views import Views
@@ -44,10 +53,12 @@ def shown_to(viewer: Viewer, user: UserView) -> UserView:
 
 
 async def _user(
-    request: Request[Any, Any, Any], user_id: UUID, viewer: Viewer, views: Views,
-    deleted: bool,
-) -> Response[UserView]:  # fmt: skip
-    user = await views.get(UserView, user_id, viewer.fresh)
+    request: Request[Any, Any, Any], user_id: UUID | None, deleted: bool
+) -> Response[UserView]:
+    """``user_id`` None: the caller."""
+    viewer = viewer_of(request)
+    views: Views = views_of(request)
+    user = await views.get(UserView, user_id or viewer.user_id, viewer.fresh)
     if user is None:
         not_found("user")
     visible(user.deleted_at, viewer, "user", deleted)
@@ -59,44 +70,47 @@ class UsersController(Controller):
     tags = ["users"]  # noqa: RUF012 -- litestar reads a plain class attribute
 
     @get("/me", operation_id="getMe", responses=ERRORS)
-    async def me(self, request: Request[Any, Any, Any], viewer: Viewer) -> Response[UserView]:
+    async def me(self, request: Request[Any, Any, Any]) -> Response[UserView]:
         """The signed-in user (never the password hash)."""
-        return await _user(request, viewer.user_id, viewer, views_of(request), False)
+        return await _user(request, None, False)
 
     @get("/{user_id:uuid}", operation_id="getUser", responses=ERRORS)
     async def one(
-        self, request: Request[Any, Any, Any], user_id: UUID, viewer: Viewer,
+        self, request: Request[Any, Any, Any], user_id: UUID,
         include_deleted: IncludeDeleted = False,
     ) -> Response[UserView]:  # fmt: skip
         """Any signed-in user: a profile; the email only to its owner, ORGANIZER, AUDITOR."""
-        return await _user(request, user_id, viewer, views_of(request), include_deleted)
+        return await _user(request, user_id, include_deleted)
 
     @get("/", operation_id="listUsers", responses=ERRORS)
     async def many(
-        self, viewer: Viewer, conn: AsyncConnection, role: RoleFilter | None = None,
+        self, request: Request[Any, Any, Any], role: RoleFilter | None = None,
         include_deleted: IncludeDeleted = False, limit: pages.Limit = pages.DEFAULT_LIMIT,
         cursor: pages.Cursor = None,
     ) -> Page[UserView]:  # fmt: skip
         """ORGANIZER, AUDITOR: every account, oldest first; filter by role."""
-        require(viewer, Role.ORGANIZER, Role.AUDITOR)
+        require(viewer_of(request), Role.ORGANIZER, Role.AUDITOR)
         after = pages.decode(cursor)
         params = {
             "role": role, "deleted": include_deleted, "after": after[0], "after_id": after[1],
             "limit": limit + 1,
         }  # fmt: skip
-        rows = await (await conn.execute(USERS, params)).fetchall()
+        async with connection(request) as conn:
+            rows = await (await conn.execute(USERS, params)).fetchall()
         users = rows_as(UserView, rows)
         return pages.page(users, limit, lambda u: (u.created_at, u.user_id))
 
     @get("/me/notifications", operation_id="myNotifications", responses=ERRORS)
     async def notifications(
-        self, viewer: Viewer, conn: AsyncConnection, limit: pages.Limit = pages.DEFAULT_LIMIT,
+        self, request: Request[Any, Any, Any], limit: pages.Limit = pages.DEFAULT_LIMIT,
         cursor: pages.Cursor = None,
     ) -> Page[Notification]:  # fmt: skip
         """The caller's in-app notifications, newest first."""
         before = pages.decode(cursor)
-        params = {"user": viewer.user_id, "before": before[0], "before_id": before[1]}
-        rows = await (await conn.execute(NOTIFICATIONS, {**params, "limit": limit + 1})).fetchall()
+        params = {"user": viewer_of(request).user_id, "before": before[0], "before_id": before[1]}
+        async with connection(request) as conn:
+            query = await conn.execute(NOTIFICATIONS, {**params, "limit": limit + 1})
+            rows = await query.fetchall()
         return pages.page(
             rows_as(Notification, rows), limit, lambda n: (n.created_at, n.notification_id)
         )
