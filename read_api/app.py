@@ -13,6 +13,7 @@ from psycopg import AsyncConnection
 
 from eventstore.pool import open_pool
 from projections import cache
+from read_api.answers import Answers
 from read_api.consistency import Checkpoints
 from read_api.requests import sign_in
 from read_api.routes.audit import AuditController
@@ -53,6 +54,7 @@ def _lifespan(config: ReadApiConfig) -> Any:
         app.state.pool = pool
         app.state.redis = redis
         app.state.views = Views(cache.Cache(redis), pool, config.view_cache_seconds)
+        app.state.answers = Answers()
         app.state.tokens = tokens.CheckedTokens(config.tokens)
         app.state.files = S3FileStore.from_config(config)
         app.state.checkpoints = Checkpoints(pool, PROJECTIONS, config.partitions)

@@ -6,21 +6,12 @@ and a cleanup group entered on every request). The caller is found once, by ``si
 
 from __future__ import annotations
 
-import hashlib
 from contextlib import AbstractAsyncContextManager
 from typing import Any, NoReturn, TypeVar
 
 import msgspec
-from litestar import Request, Response
+from litestar import Request
 from litestar.datastructures import State
-from litestar.types import (
-    ASGIApp,
-    HTTPResponseBodyEvent,
-    HTTPResponseStartEvent,
-    Receive,
-    Scope,
-    Send,
-)
 from psycopg import AsyncConnection
 
 from commands.actors import Role
@@ -143,61 +134,3 @@ def rows_as(kind: type[S], rows: list[tuple[Any, ...]]) -> list[S]:
     """Rows selected in the order of the Struct's fields."""
     fields = kind.__struct_fields__
     return [kind(**dict(zip(fields, row, strict=True))) for row in rows]
-
-
-_encoder = msgspec.json.Encoder()
-_JSON = (b"content-type", b"application/json")
-_NO_CACHE = (b"cache-control", b"no-cache")
-
-
-class Prepared(Response[Any]):
-    """An answer whose status, headers and body were built beforehand: litestar sends it as it
-    is, building no response of its own (response headers or cookies configured on the app or
-    a route would not be added to it)."""
-
-    __slots__ = ("_body", "_raw_headers", "_status")
-
-    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b"") -> None:
-        super().__init__(body, status_code=status)
-        self._status = status
-        self._raw_headers = headers
-        self._body = body
-
-    def to_asgi_response(self, *args: Any, **kwargs: Any) -> ASGIApp:  # type: ignore[override]
-        return self._send  # litestar's own arguments are for responses it builds: none here
-
-    async def _send(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # A new start message each time: a middleware may replace its headers.
-        start: HTTPResponseStartEvent = {
-            "type": "http.response.start", "status": self._status, "headers": self._raw_headers
-        }  # fmt: skip
-        await send(start)
-        body: HTTPResponseBodyEvent = {"type": "http.response.body", "body": self._body,
-                                       "more_body": False}  # fmt: skip
-        await send(body)
-
-
-class Tagged:
-    """A body encoded once with its ETag, and its two answers: 200, or 304 for a client that
-    already holds this version (``If-None-Match``)."""
-
-    __slots__ = ("etag", "full", "not_modified")
-
-    def __init__(self, body: Any) -> None:
-        payload = _encoder.encode(body)
-        etag = '"' + hashlib.blake2b(payload, digest_size=16).hexdigest() + '"'
-        tag = (b"etag", etag.encode())
-        length = (b"content-length", str(len(payload)).encode())
-        self.etag = etag
-        self.full = Prepared(200, [tag, _NO_CACHE, _JSON, length], payload)
-        self.not_modified = Prepared(304, [tag])
-
-    def answer(self, request: Request[Any, Any, Any]) -> Prepared:
-        if self.etag in (header(request.scope, b"if-none-match") or ""):
-            return self.not_modified
-        return self.full
-
-
-def tagged(request: Request[Any, Any, Any], body: Any) -> Prepared:
-    """A single resource with its ETag; 304 when the client already holds this version."""
-    return Tagged(body).answer(request)

@@ -11,13 +11,13 @@ from litestar.params import Parameter
 
 from commands.actors import Role
 from read_api import pages
+from read_api.answers import kept, tagged
 from read_api.requests import (
     Viewer,
     connection,
     deleted_shown,
     not_found,
     rows_as,
-    tagged,
     viewer_of,
     views_of,
     visible,
@@ -75,7 +75,7 @@ class EventsController(Controller):
         """Any signed-in user: an event with its winner (hot: from Redis)."""
         viewer = viewer_of(request)
         event = await live_event(views_of(request), viewer, event_id, include_deleted)
-        return tagged(request, event)
+        return kept(request, event)
 
     @get("/", operation_id="listEvents", responses=ERRORS)
     async def many(
@@ -131,7 +131,6 @@ class EventsController(Controller):
         views = views_of(request)
         await live_event(views, viewer, event_id)
         standings = await views.standings(event_id, viewer.fresh)
-        board = Leaderboard(
+        return kept(request, standings, lambda: Leaderboard(
             event_id=event_id, as_of_position=standings.as_of_position, items=standings.items
-        )
-        return tagged(request, board)
+        ))  # fmt: skip

@@ -10,13 +10,13 @@ from litestar import Controller, Request, Response, get
 
 from commands.actors import Role
 from read_api import pages
+from read_api.answers import tagged
 from read_api.requests import (
     Viewer,
     connection,
     deleted_shown,
     not_found,
     rows_as,
-    tagged,
     viewer_of,
     views_of,
     visible,

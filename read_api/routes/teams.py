@@ -9,7 +9,8 @@ import msgspec
 from litestar import Controller, Request, Response, get
 
 from read_api import pages
-from read_api.requests import connection, deleted_shown, not_found, tagged, viewer_of, visible
+from read_api.answers import tagged
+from read_api.requests import connection, deleted_shown, not_found, viewer_of, visible
 from read_api.routes import ERRORS
 from read_api.routes.users import IncludeDeleted
 from read_api.schemas import Member, Page, TeamView

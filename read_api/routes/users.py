@@ -11,13 +11,13 @@ from litestar.params import Parameter
 
 from commands.actors import Role
 from read_api import pages
+from read_api.answers import kept, tagged
 from read_api.requests import (
     Viewer,
     connection,
     not_found,
     require,
     rows_as,
-    tagged,
     viewer_of,
     views_of,
     visible,
@@ -62,7 +62,9 @@ async def _user(
     if user is None:
         not_found("user")
     visible(user.deleted_at, viewer, "user", deleted)
-    return tagged(request, shown_to(viewer, user))
+    shown = shown_to(viewer, user)
+    # The kept view itself (to its owner, ORGANIZER, AUDITOR), or a copy made for this request.
+    return kept(request, user) if shown is user else tagged(request, shown)
 
 
 class UsersController(Controller):

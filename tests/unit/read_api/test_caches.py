@@ -1,4 +1,5 @@
-"""The read API's in-process caches: checked tokens until they expire, recent views briefly."""
+"""The read API's in-process caches: checked tokens until they expire, recent views briefly,
+the answer to a kept view once per view."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from uuid import uuid4
 import jwt
 
 from commands.actors import Role
+from read_api.answers import Answers
 from read_api.views import Recent
 from write_api.tokens import CheckedTokens, TokenConfig, issue
 
@@ -45,3 +47,20 @@ def test_recent_values_expire_and_zero_seconds_keeps_nothing() -> None:
     never = Recent(0)
     never.put("k", 1)
     assert never.get("k") is None
+
+
+def test_a_kept_value_is_answered_once_and_a_value_read_anew_gets_its_own_answer() -> None:
+    answers = Answers(size=2)
+    view = {"title": "Cup"}
+    first = answers.of(view)
+    assert answers.of(view) is first
+    anew = {"title": "Cup"}  # equal, read again: a new object
+    assert answers.of(anew) is not first and answers.of(anew).etag == first.etag
+    changed = answers.of({"title": "Final"})  # the third value: the full memo starts over
+    assert changed.etag != first.etag and answers.of(view) is not first
+
+
+def test_a_kept_value_may_be_answered_with_a_body_made_from_it() -> None:
+    standings = ["team a", "team b"]
+    made = Answers().of(standings, lambda: {"items": standings})
+    assert made.full._body == b'{"items":["team a","team b"]}'
