@@ -38,8 +38,7 @@ class StoreUnavailable(EventStoreError):
     """PostgreSQL could not be reached or failed for a reason that is not the caller's."""
 
 
-def _detail(error: psycopg.Error) -> dict[str, Any]:
-    text = error.diag.message_detail
+def _detail(text: str | None) -> dict[str, Any]:
     if not text:
         return {}
     try:
@@ -51,18 +50,23 @@ def _detail(error: psycopg.Error) -> dict[str, Any]:
 
 def translate(error: psycopg.Error) -> EventStoreError:
     """Map a psycopg error to the store's error; callers ``raise translate(e) from e``."""
-    state = error.sqlstate
-    message = error.diag.message_primary or str(error)
+    return translate_state(
+        error.sqlstate, error.diag.message_primary or str(error), error.diag.message_detail
+    )
+
+
+def translate_state(state: str | None, message: str, detail: str | None) -> EventStoreError:
+    """Map a SQLSTATE with its message and detail (as a failed command reports them)."""
     if state == "KR409":
-        detail = _detail(error)
+        fields = _detail(detail)
         return ConcurrencyConflict(
             message,
-            stream_id=str(detail.get("stream_id", "")),
-            expected=int(detail.get("expected", -1)),
-            actual=int(detail.get("actual", -1)),
+            stream_id=str(fields.get("stream_id", "")),
+            expected=int(fields.get("expected", -1)),
+            actual=int(fields.get("actual", -1)),
         )
     if state == "KR410":
-        return UniqueKeyTaken(message, scope=str(_detail(error).get("scope", "")))
+        return UniqueKeyTaken(message, scope=str(_detail(detail).get("scope", "")))
     if state == "KR422":
         return InvalidAppend(message)
     if state == "23505":  # unique_violation: a second append in one transaction, or a race

@@ -15,7 +15,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from events.base import EventMetadata
 from events.codec import EventCodec
-from eventstore.errors import ConcurrencyConflict, InvalidAppend, translate
+from eventstore.errors import ConcurrencyConflict, EventStoreError, InvalidAppend, translate
+from eventstore.grouping import Command, GroupCommit, write_batch
 from eventstore.hashing import canonical
 from eventstore.notify import Notifier
 from eventstore.records import (
@@ -27,14 +28,6 @@ from eventstore.records import (
     UniqueClaim,
     stream_type_of,
 )
-
-# Binary parameters (%b): arrays of JSON text cost several times more to quote as text.
-APPEND = """
-SELECT event_id, global_position FROM eventstore.append_events(
-    %b::text[], %b::text[], %b::integer[], %b::uuid[], %b::integer[], %b::text[],
-    %b::integer[], %b::text[], %b::text[], %b::bytea[], %b::timestamptz,
-    %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[])
-"""
 
 COLUMNS = """global_position, event_id, stream_id, stream_type, version, event_type,
     schema_version, data::text, metadata::text, recorded_at, prev_hash, hash"""
@@ -81,10 +74,14 @@ class EventStore:
         pool: AsyncConnectionPool[AsyncConnection],
         codec: EventCodec,
         notifier: Notifier | None = None,
+        *,
+        writers: int = 2,
     ) -> None:
+        """``writers``: batches of appends in flight at once (see eventstore/grouping.py)."""
         self._pool = pool
         self._codec = codec
         self._notifier = notifier
+        self._group = GroupCommit(pool, writers=writers)
 
     @property
     def codec(self) -> EventCodec:
@@ -124,48 +121,56 @@ class EventStore:
         With ``connection`` the append joins the caller's open transaction (so other rows can
         commit with it); it must be the only append of that transaction.
         """
-        params = self._append_params(appends, metadata, claims, releases)
-        event_ids: list[UUID] = params[3]
+        command = self._command(appends, metadata, claims, releases)
         try:
             if connection is not None:
-                rows = await (await connection.execute(APPEND, params)).fetchall()
-            else:
-                async with self._pool.connection() as conn:
-                    rows = await (await conn.execute(APPEND, params)).fetchall()
+                (outcome,) = await write_batch(connection, [command])
+                if isinstance(outcome, EventStoreError):
+                    raise outcome
+                return AppendResult(outcome)
+            positions = await self._group.write(command)
         except psycopg.Error as error:
-            translated = translate(error)
-            if connection is None and isinstance(translated, ConcurrencyConflict | InvalidAppend):
-                # A retried batch finds its streams moved on: if it is stored already, the
-                # retry succeeded and gets the first positions; partly stored is refused.
-                stored = await self.stored_positions(event_ids)
-                if len(stored) == len(event_ids):
-                    return AppendResult(stored)
-                if stored:
-                    raise InvalidAppend(
-                        f"{len(stored)} of the {len(event_ids)} events of this batch are stored"
-                    ) from error
-            raise translated from error
-        if self._notifier is not None and connection is None:
+            raise translate(error) from error
+        except (ConcurrencyConflict, InvalidAppend) as error:
+            if connection is None and (stored := await self._retried(command.event_ids, error)):
+                return stored
+            raise
+        if self._notifier is not None:
             self._notifier.poke()
-        return AppendResult({event_id: position for event_id, position in rows})
+        return AppendResult(positions)
 
-    def _append_params(
+    async def _retried(self, event_ids: list[UUID], error: EventStoreError) -> AppendResult | None:
+        """A retried append finds its streams moved on: if it is stored already, the retry
+        succeeded and gets the first positions; partly stored is refused."""
+        stored = await self.stored_positions(event_ids)
+        if len(stored) == len(event_ids):
+            return AppendResult(stored)
+        if stored:
+            raise InvalidAppend(
+                f"{len(stored)} of the {len(event_ids)} events of this batch are stored"
+            ) from error
+        return None
+
+    def _command(
         self,
         appends: Sequence[StreamAppend],
         metadata: EventMetadata,
         claims: Sequence[UniqueClaim],
         releases: Sequence[UniqueClaim],
-    ) -> list[Any]:
-        recorded_at = datetime.now(UTC)
-        metadata_json = _metadata_encoder.encode(metadata).decode()
+    ) -> Command:
         stream_ids = [a.stream_id for a in appends]
         if len(set(stream_ids)) != len(stream_ids):
             raise InvalidAppend("a stream appears twice in one append")
         stream_types = [stream_type_of(s) for s in stream_ids]
-        columns: dict[str, list[Any]] = {
-            "ids": [], "streams": [], "types": [], "versions": [],
-            "data": [], "metadata": [], "canonical": [],
-        }  # fmt: skip
+        command = Command(
+            recorded_at=datetime.now(UTC),
+            stream_ids=stream_ids,
+            stream_types=stream_types,
+            expected=[a.expected_version for a in appends],
+            claims=[(c.scope, c.key, c.stream_id) for c in claims],
+            releases=[(r.scope, r.key, r.stream_id) for r in releases],
+        )
+        metadata_json = _metadata_encoder.encode(metadata).decode()
         for index, append in enumerate(appends):
             if append.expected_version < 0:
                 raise InvalidAppend(f"expected version {append.expected_version} is negative")
@@ -174,13 +179,13 @@ class EventStore:
             for offset, new in enumerate(append.events, start=1):
                 tag = self._codec.tag_of(new.event)
                 data = self._codec.encode(new.event).decode()
-                columns["ids"].append(new.event_id)
-                columns["streams"].append(index + 1)
-                columns["types"].append(tag)
-                columns["versions"].append(new.event.schema_version)
-                columns["data"].append(data)
-                columns["metadata"].append(metadata_json)
-                columns["canonical"].append(
+                command.event_ids.append(new.event_id)
+                command.event_streams.append(index + 1)
+                command.event_types.append(tag)
+                command.schema_versions.append(new.event.schema_version)
+                command.data.append(data)
+                command.metadata.append(metadata_json)
+                command.canonical.append(
                     canonical(
                         event_id=new.event_id,
                         stream_id=append.stream_id,
@@ -188,30 +193,12 @@ class EventStore:
                         version=append.expected_version + offset,
                         event_type=tag,
                         schema_version=new.event.schema_version,
-                        recorded_at=recorded_at,
+                        recorded_at=command.recorded_at,
                         data=data,
                         metadata=metadata_json,
                     )
                 )
-        return [
-            stream_ids,
-            stream_types,
-            [a.expected_version for a in appends],
-            columns["ids"],
-            columns["streams"],
-            columns["types"],
-            columns["versions"],
-            columns["data"],
-            columns["metadata"],
-            columns["canonical"],
-            recorded_at,
-            [c.scope for c in claims],
-            [c.key for c in claims],
-            [c.stream_id for c in claims],
-            [r.scope for r in releases],
-            [r.key for r in releases],
-            [r.stream_id for r in releases],
-        ]
+        return command
 
     async def stored_positions(self, event_ids: list[UUID]) -> dict[UUID, int]:
         """Where each of these events is stored (absent: not in this store)."""

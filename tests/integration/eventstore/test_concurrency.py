@@ -67,9 +67,15 @@ class Tail:
             self.seen.append(event_id)
         return len(rows)
 
-    async def drain(self) -> None:
-        while await self.poll():
-            pass
+    async def drain(self, expected: set[UUID], patience: float = 5.0) -> None:
+        """Read on until every expected event was seen, or ``patience`` seconds passed.
+
+        A guarded read also waits for transactions of other databases of the cluster (their
+        ids are cluster-wide), so an empty read may only mean "not yet"."""
+        deadline = time.monotonic() + patience
+        while not expected <= set(self.seen) and time.monotonic() < deadline:
+            if not await self.poll():
+                await asyncio.sleep(0.05)
 
     def check(self, committed: set[UUID]) -> None:
         assert self.out_of_order == 0
@@ -129,13 +135,15 @@ async def test_tailing_reader_sees_every_event_once_in_order_under_eight_writers
             await tail.poll()
 
     await asyncio.gather(reader(), *(writer() for _ in range(8)))
-    await tail.drain()
+    await tail.drain(committed)
 
     assert len(committed) > 1000
     tail.check(committed)
 
 
-async def out_of_order_commit(store: EventStore, tail: Tail, database_url: str) -> set[UUID]:
+async def out_of_order_commit(
+    store: EventStore, tail: Tail, database_url: str, patience: float = 5.0
+) -> set[UUID]:
     """Force the race: an early transaction commits after a later one was read."""
     early, late = NewEvent(ThingCreated(name="early")), NewEvent(ThingCreated(name="late"))
     # The early transaction takes its transaction id (and so its position) first.
@@ -144,8 +152,9 @@ async def out_of_order_commit(store: EventStore, tail: Tail, database_url: str) 
         await store.append(f"thing-{uuid4()}", 0, [late], metadata())
         await tail.poll()  # the late event is committed and may be read now
         await conn.commit()
-    await tail.drain()
-    return {early.event_id, late.event_id}
+    committed = {early.event_id, late.event_id}
+    await tail.drain(committed, patience)
+    return committed
 
 
 async def test_guarded_tail_waits_for_an_earlier_transaction_to_finish(
@@ -160,6 +169,6 @@ async def test_the_tail_check_fails_without_the_ordering_guard(
     store: EventStore, pool: AsyncConnectionPool[AsyncConnection], database_url: str
 ) -> None:
     tail = Tail(unguarded(pool))
-    committed = await out_of_order_commit(store, tail, database_url)
+    committed = await out_of_order_commit(store, tail, database_url, patience=0.5)
     with pytest.raises(AssertionError, match="1 committed events were skipped"):
         tail.check(committed)

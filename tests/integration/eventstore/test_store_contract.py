@@ -12,6 +12,7 @@ from eventstore.hashing import GENESIS
 from eventstore.records import NewEvent, StreamAppend, UniqueClaim
 from eventstore.store import EventStore
 from tests.support.events import ThingCreated, ThingNoted, metadata
+from tests.support.log import settled_log
 
 
 def stream() -> str:
@@ -49,7 +50,7 @@ async def test_wrong_expected_version_conflicts_and_writes_nothing(store: EventS
         await store.append(stream(), 1, [NewEvent(ThingNoted(note="d"))], metadata())
 
     assert [r.version for r in await store.read_stream(sid)] == [1]
-    assert len(await store.read_all()) == 1
+    assert len(await settled_log(store)) == 1
 
 
 async def test_reappending_a_stored_batch_returns_its_positions_and_writes_nothing(
@@ -153,7 +154,7 @@ async def test_read_all_pages_in_position_order_and_filters_by_type(store: Event
             [NewEvent(ThingCreated(name=str(index))), NewEvent(ThingNoted(note=str(index)))],
             metadata(),
         )
-    everything = await store.read_all()
+    everything = await settled_log(store)
     positions = [r.global_position for r in everything]
     assert len(everything) == 10 and positions == sorted(positions)
 
