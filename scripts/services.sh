@@ -84,7 +84,8 @@ s3_up() {
         log s3 "moto_server missing: run 'make install' first"
         return 1
     fi
-    nohup "$VENV/bin/moto_server" -H 127.0.0.1 -p "$S3_PORT" >"$RUN_DIR/s3.log" 2>&1 &
+    # setsid: a session of its own, so it outlives the shell (and process group) that started it.
+    setsid nohup "$VENV/bin/moto_server" -H 127.0.0.1 -p "$S3_PORT" >"$RUN_DIR/s3.log" 2>&1 &
     echo $! >"$RUN_DIR/s3.pid"
     wait_for s3 127.0.0.1 "$S3_PORT" 30
 }
@@ -97,7 +98,7 @@ smtp_up() {
     fi
     # Every message is kept as a file of the maildir (new/), for reading in tests and by hand.
     mkdir -p "$MAIL_DIR/tmp" "$MAIL_DIR/new" "$MAIL_DIR/cur"
-    nohup "$VENV/bin/python" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" \
+    setsid nohup "$VENV/bin/python" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" \
         -c aiosmtpd.handlers.Mailbox "$MAIL_DIR" >"$RUN_DIR/smtp.log" 2>&1 &
     echo $! >"$RUN_DIR/smtp.pid"
     wait_for smtp 127.0.0.1 "$SMTP_PORT" 30

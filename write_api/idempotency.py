@@ -113,7 +113,7 @@ class IdempotencyMiddleware:
         pool: AsyncConnectionPool[AsyncConnection], caller: str, key: str, digest: Any,
     ) -> None:  # fmt: skip
         answer: dict[str, Any] = {"status": 500, "headers": [], "body": bytearray()}
-        finished = False
+        finished = settled = False
 
         async def hashing_receive() -> ReceiveMessage:
             nonlocal finished
@@ -122,6 +122,36 @@ class IdempotencyMiddleware:
                 digest.update(message.get("body", b""))
                 finished = not message.get("more_body", False)
             return message
+
+        async def settle() -> None:
+            """Keep the answer (or free the key after a 5xx) before the caller can see it,
+            so a retry sent the moment the answer arrives is replayed, never told 409."""
+            nonlocal finished, settled
+            settled = True
+            while not finished:  # hash what the app left unread
+                message = await receive()
+                if message["type"] != "http.request":
+                    break
+                digest.update(message.get("body", b""))
+                finished = not message.get("more_body", False)
+            async with pool.connection() as conn:
+                if answer["status"] >= 500:
+                    await conn.execute(RELEASE, (caller, key))
+                    return
+                headers = msgspec.json.encode(
+                    [[k.decode(), v.decode()] for k, v in answer["headers"]]
+                )
+                await conn.execute(
+                    COMPLETE,
+                    (
+                        digest.digest(),
+                        answer["status"],
+                        headers.decode(),
+                        bytes(answer["body"]),
+                        caller,
+                        key,
+                    ),
+                )
 
         async def capturing_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -133,35 +163,16 @@ class IdempotencyMiddleware:
                 ]
             elif message["type"] == "http.response.body":
                 answer["body"].extend(message.get("body", b""))
+                if not message.get("more_body", False):
+                    await settle()
             await send(message)
 
         try:
             await self.app(scope, hashing_receive, capturing_send)
         finally:
-            while not finished:  # hash what the app left unread
-                message = await receive()
-                if message["type"] != "http.request":
-                    break
-                digest.update(message.get("body", b""))
-                finished = not message.get("more_body", False)
-            async with pool.connection() as conn:
-                if answer["status"] >= 500:
-                    await conn.execute(RELEASE, (caller, key))
-                else:
-                    headers = msgspec.json.encode(
-                        [[k.decode(), v.decode()] for k, v in answer["headers"]]
-                    )
-                    await conn.execute(
-                        COMPLETE,
-                        (
-                            digest.digest(),
-                            answer["status"],
-                            headers.decode(),
-                            bytes(answer["body"]),
-                            caller,
-                            key,
-                        ),
-                    )
+            if not settled:  # the app failed without answering: the key is free again
+                answer["status"] = 500
+                await settle()
 
     async def _repeat(
         self, receive: Receive, send: Send, stored: tuple[Any, ...], digest: Any
