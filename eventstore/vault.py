@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Iterable, Mapping
 from uuid import UUID
 
 import psycopg
@@ -108,8 +109,29 @@ def open_with(key: bytes | None, user_id: UUID, token: str) -> str:
         return token
     if key is None:
         return ERASED
+    return _decrypt(AESGCM(key), user_id, token)
+
+
+def open_many(keys: Mapping[UUID, bytes | None], sealed: Iterable[tuple[UUID, str]]) -> list[str]:
+    """Decrypt many tokens with keys at hand, one cipher per user (a replay opens a batch's
+    personal data together): each plaintext, or ERASED as ``open_with`` gives it."""
+    ciphers: dict[UUID, AESGCM | None] = {}
+    opened = []
+    for user_id, token in sealed:
+        if not token.startswith(PREFIX):
+            opened.append(token)
+            continue
+        if user_id not in ciphers:
+            key = keys.get(user_id)
+            ciphers[user_id] = None if key is None else AESGCM(key)
+        cipher = ciphers[user_id]
+        opened.append(ERASED if cipher is None else _decrypt(cipher, user_id, token))
+    return opened
+
+
+def _decrypt(cipher: AESGCM, user_id: UUID, token: str) -> str:
     raw = base64.b64decode(token.removeprefix(PREFIX))
     try:
-        return AESGCM(key).decrypt(raw[:12], raw[12:], user_id.bytes).decode()
+        return cipher.decrypt(raw[:12], raw[12:], user_id.bytes).decode()
     except InvalidTag:
         return ERASED
