@@ -9,26 +9,28 @@ twice."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
 from psycopg import sql
 
-from projections.changes import Delete, Update, Upsert
+from projections.changes import Change, Delete, RecomputeLeaderboard, Update, Upsert
 
 RowChange = Upsert | Update | Delete
-Shape = tuple[str, str, tuple[str, ...], tuple[str, ...]]
+Shape = tuple[type, str, tuple[str, ...], tuple[str, ...]]
 
 _encoder = msgspec.json.Encoder()
 
 
-def _shape(change: RowChange) -> Shape:
-    columns = () if isinstance(change, Delete) else tuple(change.values)
-    return (type(change).__name__, change.table, tuple(change.key), columns)
-
-
-def _row(change: RowChange) -> dict[str, Any]:
-    return change.key if isinstance(change, Delete) else {**change.key, **change.values}
+def by_table(changes: Iterable[Change], order: Iterable[str]) -> list[RowChange]:
+    """Row changes grouped by table (tables in ``order`` first), in their order within a
+    table; standings recomputations are left out."""
+    groups: dict[str, list[RowChange]] = {table: [] for table in order}
+    for change in changes:
+        if not isinstance(change, RecomputeLeaderboard):
+            groups.setdefault(change.table, []).append(change)
+    return [change for group in groups.values() for change in group]
 
 
 class BulkWriter:
@@ -37,18 +39,29 @@ class BulkWriter:
     def __init__(self) -> None:
         self._statements: dict[Shape, bytes] = {}
 
-    def statements(self, changes: list[RowChange]) -> list[tuple[bytes, str]]:
+    def statements(self, changes: list[RowChange]) -> list[tuple[bytes, bytes]]:
         """(statement, JSON rows) per run, in order."""
+        # One loop without helper calls: it runs for every row change of a replay.
         runs: list[tuple[Shape, list[dict[str, Any]]]] = []
+        rows: list[dict[str, Any]] = []
         keys: set[tuple[Any, ...]] = set()
+        last: Shape | None = None
         for change in changes:
-            shape, key = _shape(change), tuple(change.key.values())
-            if not runs or runs[-1][0] != shape or key in keys:
-                runs.append((shape, []))
-                keys = set()
-            runs[-1][1].append(_row(change))
-            keys.add(key)
-        return [(self._statement(shape), _encoder.encode(rows).decode()) for shape, rows in runs]
+            key = change.key
+            values = None if isinstance(change, Delete) else change.values
+            shape = (
+                type(change),
+                change.table,
+                tuple(key),
+                () if values is None else tuple(values),
+            )
+            key_values = tuple(key.values())
+            if shape != last or key_values in keys:
+                rows, keys, last = [], set(), shape
+                runs.append((shape, rows))
+            rows.append(key if values is None else {**key, **values})
+            keys.add(key_values)
+        return [(self._statement(shape), _encoder.encode(rows)) for shape, rows in runs]
 
     def _statement(self, shape: Shape) -> bytes:
         statement = self._statements.get(shape)
@@ -59,17 +72,17 @@ class BulkWriter:
 
 
 def _compose(
-    kind: str, table: str, keys: tuple[str, ...], columns: tuple[str, ...]
+    kind: type, table: str, keys: tuple[str, ...], columns: tuple[str, ...]
 ) -> sql.Composed:
     name = sql.Identifier(table)
-    rows = sql.SQL("json_populate_recordset(NULL::{}, %s::json)").format(name)
+    rows = sql.SQL("json_populate_recordset(NULL::{}, convert_from(%b, 'UTF8')::json)").format(name)
     match_keys = sql.SQL(" AND ").join(
         sql.SQL("{0}.{1} = j.{1}").format(name, sql.Identifier(k)) for k in keys
     )
-    if kind == "Delete":
+    if kind is Delete:
         return sql.SQL("DELETE FROM {} USING {} j WHERE {}").format(name, rows, match_keys)
     sets = sql.SQL(", ").join(sql.SQL("{0} = j.{0}").format(sql.Identifier(c)) for c in columns)
-    if kind == "Update":
+    if kind is Update:
         return sql.SQL("UPDATE {} SET {} FROM {} j WHERE {}").format(name, sets, rows, match_keys)
     names = sql.SQL(", ").join(map(sql.Identifier, (*keys, *columns)))
     conflict = sql.SQL(", ").join(map(sql.Identifier, keys))

@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 
 from events.users import UserErased
 from eventstore.records import RecordedEvent
-from eventstore.vault import PREFIX, Vault, open_with
+from eventstore.vault import PREFIX, Vault, open_many, open_with
 from projections import tables
 from projections.cache import Cache, Standing, Standings
 from projections.changes import (
@@ -111,15 +111,22 @@ class TableWriter:
         # than running the statement (measured in replay).
         self._statements: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], bytes] = {}
 
-    async def prefetch(self, events: list[RecordedEvent]) -> None:
-        """Load in one query the keys of the users these events may need to open."""
-        missing = {
-            UUID(e.stream_id.removeprefix("user-"))
-            for e in events
-            if e.stream_id.startswith("user-")
-        }.difference(self._keys)
-        if missing:
-            self._keys.update(await self._vault.keys(list(missing)))
+    async def open_all(self, changes: list[RowChange]) -> None:
+        """Open the personal data of many row changes (a replay's batch) with one look-up of
+        their users' keys and one cipher per user. The value dicts are the policy's fresh
+        output, so they are opened in place. No key is kept: a replay would keep them all."""
+        found = [
+            (change.values, column, value)
+            for change in changes
+            if not isinstance(change, Delete)
+            for column, value in change.values.items()
+            if isinstance(value, Sealed)
+        ]
+        users = list({s.user_id for _, _, s in found if s.token.startswith(PREFIX)})
+        keys = await self._vault.keys(users) if users else {}
+        opened = open_many(keys, [(sealed.user_id, sealed.token) for _, _, sealed in found])
+        for (values, column, _), plaintext in zip(found, opened, strict=True):
+            values[column] = plaintext
 
     async def _open(self, value: Any) -> Any:
         if not isinstance(value, Sealed):

@@ -26,6 +26,12 @@ async def replayed(fanout: Fanout) -> dict[str, list[tuple[object, ...]]]:
     return await snapshot(fanout.read_pool)
 
 
+async def stream_versions(fanout: Fanout) -> list[tuple[object, ...]]:
+    async with fanout.read_pool.connection() as conn:
+        query = "SELECT projection, stream_id, version FROM stream_versions ORDER BY 1, 2"
+        return list(await (await conn.execute(query)).fetchall())
+
+
 async def tabled_standings(fanout: Fanout) -> dict[UUID, list[Standing]]:
     async with fanout.read_pool.connection() as conn:
         rows = await (await conn.execute("SELECT event_id FROM leaderboard_revision")).fetchall()
@@ -67,10 +73,12 @@ async def test_incremental_projection_equals_a_full_replay(
     await fanout.caught_up()
 
     incremental = await snapshot(fanout.read_pool)
+    versions = await stream_versions(fanout)
     cached = await cached_standings(fanout)
     rebuilt = await replayed(fanout)
 
     assert rebuilt == incremental, differences(incremental, rebuilt)
+    assert await stream_versions(fanout) == versions
     assert cached == await tabled_standings(fanout)  # Redis holds what the tables hold
     assert await cached_standings(fanout) == cached  # and so it does after the replay
     assert len(incremental["app_user"]) == 1 + len(world.participants) + len(world.judges)
