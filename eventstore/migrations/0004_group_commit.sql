@@ -221,10 +221,12 @@ BEGIN
                              n_commands, n_events);
     END IF;
 
-    PERFORM 1 FROM eventstore.streams t
-        WHERE t.stream_id = ANY (SELECT p_stream_ids[k] FROM generate_subscripts(p_expected, 1) k
-                                 WHERE p_expected[k] > 0)
-        ORDER BY t.stream_id FOR UPDATE;
+    IF 0 < ANY (p_expected) THEN  -- new streams have no head to lock yet
+        PERFORM 1 FROM eventstore.streams t
+            WHERE t.stream_id = ANY (SELECT p_stream_ids[k] FROM generate_subscripts(p_expected, 1) k
+                                     WHERE p_expected[k] > 0)
+            ORDER BY t.stream_id FOR UPDATE;
+    END IF;
 
     SELECT (pg_current_xact_id()::text::bigint + b.xid_offset) << 16 INTO base
         FROM eventstore.position_base b;

@@ -18,6 +18,7 @@ from eventstore.store import COLUMNS, EventStore, raw_event
 from eventstore.verify import verify
 from tests.conftest import RESET
 from tests.support.events import ThingCreated, ThingNoted, metadata
+from tests.support.log import settled
 
 # A history: for each stream, how many events it gets (appended in batches of 1-2).
 histories = st.lists(st.integers(min_value=1, max_value=4), min_size=2, max_size=5)
@@ -136,6 +137,7 @@ async def test_verify_catches_every_single_mutation_of_a_sealed_history(
     async with pool.connection() as conn:
         await conn.execute(RESET)
     positions = await build(store, sizes)
+    await settled(store)
     await seal_all(pool, max_events=3)
     clean = await verify(pool)
     assert clean.ok, clean.problems
@@ -167,11 +169,13 @@ async def test_the_unsealed_tail_is_reported_and_sealing_is_incremental(
     store: EventStore, pool: AsyncConnectionPool[AsyncConnection]
 ) -> None:
     first = await build(store, [2, 1])
+    await settled(store)
     assert await seal_all(pool, max_events=100) == 1
     await store.append(f"thing-{uuid4()}", 0, [NewEvent(ThingCreated(name="later"))], metadata())
     report = await verify(pool)
     assert report.ok
     assert report.sealed_up_to == first[-1]
     assert report.checked == len(first) + 1
+    await settled(store)
     assert await seal_all(pool, max_events=100) == 1
     assert (await verify(pool)).sealed_up_to > first[-1]
