@@ -81,13 +81,7 @@ class Vault:
         key = await self._key(user_id, create=True)
         if key is None:
             raise ValueError("this user's personal data is erased")
-        cipher = AESGCM(key)
-        sealed = []
-        for plaintext in plaintexts:
-            nonce = os.urandom(12)
-            encrypted = cipher.encrypt(nonce, plaintext.encode(), user_id.bytes)
-            sealed.append(PREFIX + base64.b64encode(nonce + encrypted).decode())
-        return sealed
+        return seal_with(key, user_id, *plaintexts)
 
     async def open(self, user_id: UUID, token: str) -> str:
         """The plaintext, or ERASED once the user's key is destroyed."""
@@ -101,6 +95,17 @@ class Vault:
                 await conn.execute(DESTROY_KEY, (user_id,))
         except psycopg.Error as error:
             raise translate(error) from error
+
+
+def seal_with(key: bytes, user_id: UUID, *plaintexts: str) -> list[str]:
+    """Encrypt with a key already at hand (``seal_all`` looks it up or makes it)."""
+    cipher = AESGCM(key)
+    sealed = []
+    for plaintext in plaintexts:
+        nonce = os.urandom(12)
+        encrypted = cipher.encrypt(nonce, plaintext.encode(), user_id.bytes)
+        sealed.append(PREFIX + base64.b64encode(nonce + encrypted).decode())
+    return sealed
 
 
 def open_with(key: bytes | None, user_id: UUID, token: str) -> str:
