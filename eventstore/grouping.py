@@ -153,7 +153,8 @@ class GroupCommit:
     async def _drain(self) -> None:
         try:
             while self._queue:
-                await self._write(self._take())
+                if batch := self._take():
+                    await self._write(batch)
         finally:
             self._busy -= 1
 
@@ -161,6 +162,9 @@ class GroupCommit:
         batch: list[_Queued] = []
         events = 0
         while self._queue and len(batch) < self._max_commands:
+            if self._queue[0].done.cancelled():  # its caller gave up before it was sent
+                self._queue.pop(0)
+                continue
             events += len(self._queue[0].command.event_ids)
             if batch and events > MAX_EVENTS:
                 break

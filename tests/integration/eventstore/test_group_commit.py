@@ -155,3 +155,26 @@ async def test_batches_updating_the_same_streams_in_opposite_orders_do_not_deadl
 
     assert await store.stream_version(a) == await store.stream_version(b) == 21
     assert (await verify(pool)).ok
+
+
+async def test_a_command_whose_caller_gave_up_before_it_was_sent_is_not_written(
+    pool: AsyncConnectionPool[AsyncConnection], clean_db: None
+) -> None:
+    store = one_writer(pool)
+    first, abandoned = f"thing-{uuid4()}", f"thing-{uuid4()}"
+    writing = asyncio.create_task(
+        store.append(first, 0, [NewEvent(ThingCreated(name="first"))], metadata())
+    )
+    for _ in range(3):  # the first command is taken and being written
+        await asyncio.sleep(0)
+    waiting = asyncio.create_task(
+        store.append(abandoned, 0, [NewEvent(ThingCreated(name="late"))], metadata())
+    )
+    await asyncio.sleep(0)  # queued behind the batch in flight
+    waiting.cancel()
+
+    await writing
+    await asyncio.sleep(0.1)  # the writer has looked at the queue again
+
+    assert waiting.cancelled()
+    assert [stream_id for stream_id, _ in await stored(pool)] == [first]
