@@ -2,13 +2,15 @@
 
 Starts the platform (``kazrockets run``) on a database, RabbitMQ virtual host, Redis database
 and ports of its own, signs an organizer in, then drives ``POST /events`` with ``wrk``
-(``BENCH_LAG_CONNECTIONS`` connections, default 16, for ``BENCH_LAG_SECONDS``, default 30),
-paced to ask for ``BENCH_LAG_RATE`` commands per second (default 500; the rate achieved is
-reported, lower when the write API cannot keep up). A watcher reads the `tables`
-projection's watermark every 2 ms. An event's lag is the time from its commit
-(``recorded_at``, the database's clock, the same clock as the watcher's on one machine) to
-the first watermark at or past its position; p50 and p99 over every event of the run. The
-load generator only makes load: the numbers do not depend on how fast it reads answers.
+(``BENCH_LAG_CONNECTIONS`` connections, default 64, for ``BENCH_LAG_SECONDS``, default 30),
+paced on a clock to ask for ``BENCH_LAG_RATE`` commands per second (default 500; the rate
+achieved is reported, lower when the write API cannot keep up). A watcher reads the `tables`
+projection's watermark every 2 ms. Where the machine's CPU went during the run is printed per
+part (each `kazrockets` process, PostgreSQL, RabbitMQ, Redis, wrk). An event's lag is the
+time from its commit (``recorded_at``, the database's clock, the same clock as the watcher's
+on one machine) to the first watermark at or past its position; p50 and p99 over every event
+of the run. The load generator only makes load: the numbers do not depend on how fast it
+reads answers.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -27,9 +30,18 @@ from pathlib import Path
 
 import httpx
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from bench.common import Result, env_float, env_int, machine_load, measured, progress
-from bench.platform import fresh_database, fresh_vhost, rabbitmqctl, started, wait_healthy
+from bench.platform import (
+    cpu_by_part,
+    cpu_spent,
+    fresh_database,
+    fresh_vhost,
+    rabbitmqctl,
+    started,
+    wait_healthy,
+)
 
 DATABASE_URL = os.environ.get(
     "BENCH_LAG_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/kazrockets_bench_lag"
@@ -48,12 +60,34 @@ WHERE event_type = 'CompetitiveEventCreated' AND recorded_at >= to_timestamp(%s)
 ORDER BY global_position
 """
 PARTITIONS = int(os.environ.get("BENCH_LAG_PARTITIONS", "4"))  # projector partitions
+THREADS = 2  # wrk -t
+# Paced on a clock, not by a fixed pause after each answer: each wrk thread hands out send
+# times {interval} ms apart to whichever of its connections is free, so the rate asked does
+# not drop as answers slow down (until every connection is busy). A thread that fell behind
+# catches up by at most a second's worth of sends. LuaJIT's ffi reads the monotonic clock.
 SCRIPT = """
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct {{ long tv_sec; long tv_nsec; }} lag_timespec;
+int clock_gettime(int clock, lag_timespec *now);
+]]
+local clock = ffi.new("lag_timespec")
+local function now()
+  ffi.C.clock_gettime(1, clock)
+  return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
+end
+local interval, next_send = {interval}, nil
 wrk.method = "POST"
 wrk.body = {body}
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer {token}"
-function delay() return {pause} end
+function delay()
+  local at = now()
+  if next_send == nil or next_send < at - 1000 then next_send = at end
+  local send = next_send
+  next_send = next_send + interval
+  return math.max(0, math.floor(send - at))
+end
 """
 
 
@@ -93,16 +127,24 @@ async def watch(samples: list[tuple[float, int]], done: asyncio.Event) -> None:
 
 
 def drive(token: str, seconds: int, connections: int, rate: float, folder: Path) -> str:
-    """``wrk`` posting events for ``seconds``, each connection pausing so that together they
-    ask for about ``rate`` per second (fewer when the answers take longer); its summary."""
+    """``wrk`` posting events for ``seconds`` at about ``rate`` per second (fewer only when
+    every connection is waiting for an answer); its summary."""
     start = datetime.now(UTC) + timedelta(days=1)
     body = json.dumps({"title": "Lag cup", "start_date": start.isoformat(),
                        "end_date": (start + timedelta(days=1)).isoformat()})  # fmt: skip
     script = folder / "post.lua"
-    pause = round(connections * 1000 / rate)
-    script.write_text(SCRIPT.format(body=json.dumps(body), token=token, pause=pause))
+    interval = THREADS * 1000 / rate
+    script.write_text(SCRIPT.format(body=json.dumps(body), token=token, interval=interval))
     wrk = shutil.which("wrk") or "/usr/bin/wrk"
-    command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), f"{URL}/events"]
+    command = [
+        wrk,
+        f"-t{THREADS}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "-s",
+        str(script),
+        f"{URL}/events",
+    ]
     done = subprocess.run(  # noqa: S603 -- the load generator, fixed arguments
         command, check=True, capture_output=True, text=True, timeout=seconds + 60
     )
@@ -120,15 +162,31 @@ def lags(commits: list[tuple[int, float]], samples: list[tuple[float, int]]) -> 
     return delays
 
 
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def report_cpu(spent: dict[str, float], seconds: float) -> None:
+    """Where the machine's CPU went during the run, in cores (CPU seconds per second)."""
+    parts = ", ".join(f"{label} {used / seconds:.2f}" for label, used in spent.items() if used)
+    progress(f"  cores used: {sum(spent.values()) / seconds:.2f} in all; {parts}")
+
+
 async def measure(
-    token: str, seconds: int, connections: int, rate: float
+    token: str, seconds: int, connections: int, rate: float, platform: int
 ) -> tuple[list[float], int]:
     samples: list[tuple[float, int]] = []
     done = asyncio.Event()
     watcher = asyncio.create_task(watch(samples, done))
     began = time.time()
+    database = str(conninfo_to_dict(DATABASE_URL).get("dbname"))
+    before, children = cpu_by_part(platform, database), _children_cpu()
     with tempfile.TemporaryDirectory() as folder:
         summary = await asyncio.to_thread(drive, token, seconds, connections, rate, Path(folder))
+    spent = cpu_spent(before, cpu_by_part(platform, database))
+    spent["wrk"] = _children_cpu() - children  # wrk has exited: it is in our children's time
+    report_cpu(spent, time.time() - began)
     progress("  " + " | ".join(line.strip() for line in summary.splitlines()[-3:]))
     await asyncio.sleep(2)
     done.set()
@@ -141,7 +199,7 @@ async def measure(
 
 async def main() -> list[Result]:
     seconds = round(env_float("BENCH_LAG_SECONDS", 30))
-    connections = env_int("BENCH_LAG_CONNECTIONS", 16)
+    connections = env_int("BENCH_LAG_CONNECTIONS", 64)
     rate = env_float("BENCH_LAG_RATE", 500)
     env = platform_env(env_int("BENCH_LAG_API_WORKERS", 2))
     progress(f"  {machine_load()}")
@@ -153,7 +211,7 @@ async def main() -> list[Result]:
         await asyncio.to_thread(wait_healthy, URL, platform)
         await asyncio.sleep(env_int("BENCH_LAG_SETTLE", 3))
         token = await asyncio.to_thread(organizer_token, env)
-        delays, count = await measure(token, seconds, connections, rate)
+        delays, count = await measure(token, seconds, connections, rate, platform.process.pid)
     await asyncio.to_thread(rabbitmqctl, "delete_vhost", VHOST)
     delays.sort()
     p50, p99 = statistics.median(delays), delays[max(0, int(len(delays) * 0.99) - 1)]

@@ -158,3 +158,59 @@ def parse_wrk(output: str) -> tuple[float, float, float, int, int]:
     )
     p50, p99 = _milliseconds(_P50, output), _milliseconds(_P99, output)
     return float(rate[1]), p50, p99, int(requests[1]), failed
+
+
+def _process(pid: int) -> tuple[int, int, str] | None:
+    """(parent, CPU ticks, command line) of a live process."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except (OSError, IndexError, ValueError):
+        return None
+    return int(fields[1]), int(fields[11]) + int(fields[12]), argv.strip()
+
+
+def _label(argv: str, database: str) -> str | None:
+    """The part of the machine a process belongs to, or None when it is none of ours."""
+    if argv.startswith("postgres:"):
+        return "postgres (this database)" if f" {database} " in argv else "postgres (other)"
+    if "beam.smp" in argv:
+        return "rabbitmq"
+    if argv.startswith("redis-server"):
+        return "redis"
+    if "/wrk " in argv or argv.startswith("wrk "):
+        return "wrk"
+    return None
+
+
+def cpu_by_part(platform: int, database: str) -> dict[int, tuple[str, int]]:
+    """Per process of the machine that belongs to this run: its part (the `kazrockets` child
+    it runs under, or postgres, rabbitmq, redis, wrk) and the CPU ticks it has used so far.
+    The difference of two snapshots says where the CPU of a run went (``cpu_spent``)."""
+    found = {
+        pid: p for pid in map(int, filter(str.isdigit, os.listdir("/proc"))) if (p := _process(pid))
+    }
+    parts: dict[int, tuple[str, int]] = {}
+    for pid, (_, ticks, argv) in found.items():
+        label = _label(argv, database)
+        if label is not None:
+            parts[pid] = (label, ticks)
+    for child, (parent, _, argv) in found.items():
+        if parent == platform and "workers.cli" in argv:
+            label = argv.split("workers.cli", 1)[1].strip()
+            for pid in descendants(child):
+                if pid in found:
+                    parts[pid] = (label, found[pid][1])
+    return parts
+
+
+def cpu_spent(
+    before: dict[int, tuple[str, int]], after: dict[int, tuple[str, int]]
+) -> dict[str, float]:
+    """CPU seconds per part between two ``cpu_by_part`` snapshots, largest first."""
+    spent: dict[str, float] = {}
+    for pid, (label, ticks) in after.items():
+        earlier = before.get(pid)
+        used = ticks - (earlier[1] if earlier and earlier[0] == label else 0)
+        spent[label] = spent.get(label, 0.0) + used / CLOCK_TICKS
+    return dict(sorted(spent.items(), key=lambda item: -item[1]))
