@@ -8,9 +8,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
-from litestar import Litestar, get
+from litestar import Litestar, Router, get
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
@@ -23,12 +22,7 @@ from eventstore.store import EventStore
 from eventstore.vault import Vault
 from projections import cache
 from write_api import tokens
-from write_api.context import (
-    CorrelationMiddleware,
-    provide_actor,
-    provide_context,
-    provide_services,
-)
+from write_api.context import CorrelationMiddleware, sign_in
 from write_api.files import S3FileStore
 from write_api.health import dependencies
 from write_api.idempotency import IdempotencyMiddleware
@@ -76,6 +70,7 @@ def _lifespan(config: WriteApiConfig) -> Any:
         app.state.redis = redis
         app.state.files = files
         app.state.token_config = config.tokens
+        app.state.tokens = tokens.CheckedTokens(config.tokens)
         app.state.throttle = LoginThrottle(
             redis, config.login_attempts, config.login_window_seconds
         )
@@ -104,22 +99,20 @@ async def health(state: State) -> Health:
 
 
 def create_app(config: WriteApiConfig) -> Litestar:
-    return Litestar(
+    signed_in = Router(
+        "/",
         route_handlers=[
-            AuthController,
             UsersController,
             JudgesController,
             TeamsController,
             EventsController,
             SubmissionsController,
             EvaluationsController,
-            health,
         ],
-        dependencies={
-            "services": Provide(provide_services),
-            "actor": Provide(provide_actor),
-            "ctx": Provide(provide_context),
-        },
+        before_request=sign_in,  # 401 before anything else; routes ask command_of(request)
+    )
+    return Litestar(
+        route_handlers=[AuthController, signed_in, health],
         middleware=[CorrelationMiddleware, DefineMiddleware(IdempotencyMiddleware)],
         exception_handlers={Exception: handle},
         lifespan=[_lifespan(config)],

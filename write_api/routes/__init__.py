@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from litestar import Response
+from litestar import Request, Response
 
 T = TypeVar("T")
+# Routes take the request and ask it for what they need (write_api/context.py).
+AnyRequest = Request[Any, Any, Any]
 
 POSITION_HEADER = "X-Event-Position"
 

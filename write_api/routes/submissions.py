@@ -12,9 +12,9 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
 from commands.handlers import evaluations, submissions
-from commands.ports import CommandContext, Services
+from write_api.context import command_of, services_of
 from write_api.problems import ProblemError, responses
-from write_api.routes import accepted
+from write_api.routes import AnyRequest, accepted
 from write_api.schemas import (
     Accepted,
     AssignmentBody,
@@ -48,8 +48,7 @@ class SubmissionsController(Controller):
     async def submit(
         self,
         data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
-        services: Services,
-        ctx: CommandContext,
+        request: AnyRequest,
     ) -> Response[SubmissionAccepted]:
         """PARTICIPANT member of team_id, while the event is open: submit a PDF."""
         content_type = (data.file.content_type or "").split(";")[0].strip().lower()
@@ -65,7 +64,12 @@ class SubmissionsController(Controller):
         submission_id = uuid4()
         source = cast(BinaryIO, data.file.file)  # a SpooledTemporaryFile is a binary file
         outcome = await submissions.submit(
-            services, ctx, submission_id, data.team_id, data.event_id, source
+            services_of(request),
+            command_of(request),
+            submission_id,
+            data.team_id,
+            data.event_id,
+            source,
         )
         body = SubmissionAccepted(submission_id, "PENDING", outcome.position)
         return accepted(body, outcome.position, 202)
@@ -73,29 +77,31 @@ class SubmissionsController(Controller):
     @post(
         "/{submission_id:uuid}/approve", operation_id="approve", status_code=200, responses=ERRORS
     )
-    async def approve(
-        self, submission_id: UUID, services: Services, ctx: CommandContext
-    ) -> Response[Accepted]:
+    async def approve(self, submission_id: UUID, request: AnyRequest) -> Response[Accepted]:
         """ORGANIZER: approve a PENDING submission."""
-        outcome = await submissions.approve(services, ctx, submission_id)
+        outcome = await submissions.approve(
+            services_of(request), command_of(request), submission_id
+        )
         return accepted(Accepted(outcome.position), outcome.position)
 
     @post("/{submission_id:uuid}/reject", operation_id="reject", status_code=200, responses=ERRORS)
     async def reject(
-        self, submission_id: UUID, data: RejectBody, services: Services, ctx: CommandContext
+        self, submission_id: UUID, data: RejectBody, request: AnyRequest
     ) -> Response[Accepted]:
         """ORGANIZER: reject a PENDING submission with a reason."""
-        outcome = await submissions.reject(services, ctx, submission_id, data.reason)
+        outcome = await submissions.reject(
+            services_of(request), command_of(request), submission_id, data.reason
+        )
         return accepted(Accepted(outcome.position), outcome.position)
 
     @delete(
         "/{submission_id:uuid}", operation_id="deleteSubmission", status_code=200, responses=ERRORS
     )
-    async def remove(
-        self, submission_id: UUID, services: Services, ctx: CommandContext
-    ) -> Response[Accepted]:
+    async def remove(self, submission_id: UUID, request: AnyRequest) -> Response[Accepted]:
         """The team's captain or an ORGANIZER: soft delete."""
-        outcome = await submissions.delete_submission(services, ctx, submission_id)
+        outcome = await submissions.delete_submission(
+            services_of(request), command_of(request), submission_id
+        )
         return accepted(Accepted(outcome.position), outcome.position)
 
     @post(
@@ -103,10 +109,12 @@ class SubmissionsController(Controller):
         responses=ERRORS,
     )  # fmt: skip
     async def assign(
-        self, submission_id: UUID, data: AssignmentBody, services: Services, ctx: CommandContext
+        self, submission_id: UUID, data: AssignmentBody, request: AnyRequest
     ) -> Response[Accepted]:
         """ORGANIZER: assign a judge to this submission."""
-        outcome = await submissions.assign_judge(services, ctx, submission_id, data.judge_id)
+        outcome = await submissions.assign_judge(
+            services_of(request), command_of(request), submission_id, data.judge_id
+        )
         return accepted(Accepted(outcome.position), outcome.position)
 
     @delete(
@@ -114,11 +122,13 @@ class SubmissionsController(Controller):
         status_code=200, responses=ERRORS,
     )  # fmt: skip
     async def unassign(
-        self, submission_id: UUID, judge_id: UUID, services: Services, ctx: CommandContext
+        self, submission_id: UUID, judge_id: UUID, request: AnyRequest
     ) -> Response[Accepted]:
         """ORGANIZER: take the submission away from a judge (their evaluation, if any, stays;
         they can no longer score it)."""
-        outcome = await submissions.unassign_judge(services, ctx, submission_id, judge_id)
+        outcome = await submissions.unassign_judge(
+            services_of(request), command_of(request), submission_id, judge_id
+        )
         return accepted(Accepted(outcome.position), outcome.position)
 
 
@@ -127,30 +137,35 @@ class EvaluationsController(Controller):
     tags = ["evaluations"]  # noqa: RUF012
 
     @post("/", operation_id="score", status_code=201, responses=ERRORS)
-    async def score(
-        self, data: ScoreBody, services: Services, ctx: CommandContext
-    ) -> Response[EvaluationCreated]:
+    async def score(self, data: ScoreBody, request: AnyRequest) -> Response[EvaluationCreated]:
         """JUDGE: score a submission 0-100, once; revise with PATCH."""
         evaluation_id = uuid4()
         outcome = await evaluations.score(
-            services, ctx, evaluation_id, data.submission_id, data.score, data.comments
+            services_of(request),
+            command_of(request),
+            evaluation_id,
+            data.submission_id,
+            data.score,
+            data.comments,
         )
         return accepted(EvaluationCreated(evaluation_id, outcome.position), outcome.position, 201)
 
     @patch("/{evaluation_id:uuid}", operation_id="revise", responses=ERRORS)
     async def revise(
-        self, evaluation_id: UUID, data: ReviseBody, services: Services, ctx: CommandContext
+        self, evaluation_id: UUID, data: ReviseBody, request: AnyRequest
     ) -> Response[Accepted]:
         """The judge who wrote it: change the score or comments."""
-        outcome = await evaluations.revise(services, ctx, evaluation_id, data.score, data.comments)
+        outcome = await evaluations.revise(
+            services_of(request), command_of(request), evaluation_id, data.score, data.comments
+        )
         return accepted(Accepted(outcome.position), outcome.position)
 
     @delete(
         "/{evaluation_id:uuid}", operation_id="deleteEvaluation", status_code=200, responses=ERRORS
     )
-    async def remove(
-        self, evaluation_id: UUID, services: Services, ctx: CommandContext
-    ) -> Response[Accepted]:
+    async def remove(self, evaluation_id: UUID, request: AnyRequest) -> Response[Accepted]:
         """The judge who wrote it or an ORGANIZER: soft delete."""
-        outcome = await evaluations.delete_evaluation(services, ctx, evaluation_id)
+        outcome = await evaluations.delete_evaluation(
+            services_of(request), command_of(request), evaluation_id
+        )
         return accepted(Accepted(outcome.position), outcome.position)
