@@ -44,12 +44,14 @@ class Run(msgspec.Struct, frozen=True):
 
 
 def unpack(batch: list[AbstractIncomingMessage]) -> Run:
-    """Events in order; ticks only move the position."""
+    """Events in order; ticks only move the position, as does the ``through`` of the last
+    event of a partition in a relay batch (every event up to it was published before)."""
     partition, position, events = -1, 0, []
     for message in batch:
         headers = dict(message.headers or {})
         partition = int(str(headers["partition"]))
-        position = max(position, int(str(headers["position"])))
+        reached = headers.get("through", headers["position"])
+        position = max(position, int(str(reached)))
         if not headers.get("tick"):
             events.append(decode_raw(message))
     return Run(partition, position, events)
@@ -84,7 +86,10 @@ class PartitionConsumer(ABC):
         """Apply a run of one partition's messages (events and ticks), all or nothing."""
 
     async def consume(self, queue: AbstractQueue, dead: aio_pika.abc.AbstractExchange) -> None:
-        """One partition in queue order: whatever has arrived is applied together."""
+        """One partition in queue order: whatever has arrived is applied together.
+
+        The queue has a channel of its own, so one ack with ``multiple`` settles a whole
+        applied batch (and nothing of another partition)."""
         inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         await queue.consume(inbox.put)
         while True:
@@ -97,8 +102,7 @@ class PartitionConsumer(ABC):
                 for message in batch:
                     await self._settle(self._process(message, queue.name, dead))
                 continue
-            for message in batch:
-                await self._settle(message.ack())
+            await self._settle(batch[-1].ack(multiple=True))
 
     @staticmethod
     async def _settle(step: Awaitable[object]) -> None:
@@ -146,9 +150,13 @@ async def run_consumer(
     connection = await aio_pika.connect_robust(rabbitmq_url)
     try:
         channel = await connection.channel()
-        await channel.set_qos(prefetch_count=BATCH)
-        queues = await topology.declare_projector_queues(channel, consumer.name, partitions)
-        tasks = [asyncio.create_task(consumer.consume(q, channel.default_exchange)) for q in queues]
+        await topology.declare_projector_queues(channel, consumer.name, partitions)
+        tasks = []
+        for partition in range(partitions):
+            own = await connection.channel()  # per partition: see ``consume``
+            await own.set_qos(prefetch_count=BATCH)
+            queue = await topology.partition_queue(own, consumer.name, partition)
+            tasks.append(asyncio.create_task(consumer.consume(queue, own.default_exchange)))
         log.info("projector started", extra={"projector": consumer.name, "partitions": partitions})
         await stopping.wait()
         for task in tasks:

@@ -16,6 +16,8 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Collection
+from typing import Any
 from uuid import UUID
 
 import aio_pika
@@ -87,7 +89,20 @@ _encoder = msgspec.json.Encoder()
 _correlation = msgspec.json.Decoder(_Correlated)
 
 
-def to_message(event: RawEvent, partitions: int) -> tuple[str, aio_pika.Message]:
+def to_message(
+    event: RawEvent, partitions: int, through: int | None = None
+) -> tuple[str, aio_pika.Message]:
+    """An event's message. ``through``: the last of its partition's events in a batch also
+    says that every event of the log up to that position was published before it (what a
+    tick says), so a partition that received an event needs no tick."""
+    headers: dict[str, Any] = {
+        "position": event.global_position,
+        "stream_id": event.stream_id,
+        "version": event.version,
+        "partition": topology.partition_of(event.stream_id, partitions),
+    }
+    if through is not None:
+        headers["through"] = through
     body = EventMessage(
         global_position=event.global_position,
         event_id=event.event_id,
@@ -110,12 +125,7 @@ def to_message(event: RawEvent, partitions: int) -> tuple[str, aio_pika.Message]
         type=event.type,
         content_type="application/json",
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        headers={
-            "position": event.global_position,
-            "stream_id": event.stream_id,
-            "version": event.version,
-            "partition": topology.partition_of(event.stream_id, partitions),
-        },
+        headers=headers,
     )
     return topology.routing_key(event.stream_type, event.type), message
 
@@ -243,14 +253,31 @@ class Relay:
         last = events[-1].global_position
         reading = asyncio.create_task(self._store.read_all_raw(last, self._batch_size))
         self._next = (last, reading)
-        messages = [to_message(event, self._partitions) for event in events]
+        messages, reached = self._messages(events, last)
+        # In order: each publish takes the channel's lock before its first suspension, in
+        # the order gather starts them, so a partition's "through" follows its events.
         await asyncio.gather(*(exchange.publish(m, routing_key=key) for key, m in messages))
-        await self._tick(partitions, last)
+        await self._tick(partitions, last, skip=reached)
         async with self._pool.connection() as conn:
             await conn.execute(ADVANCE, {"name": SUBSCRIPTION, "position": last})
         self._position = last
         self.published += len(events)
         return len(events)
+
+    def _messages(
+        self, events: list[RawEvent], last: int
+    ) -> tuple[list[tuple[str, aio_pika.Message]], set[int]]:
+        """The batch's messages, each partition's last one carrying ``through``; and the
+        partitions that got one (the others get a tick)."""
+        ends = {
+            topology.partition_of(e.stream_id, self._partitions): i for i, e in enumerate(events)
+        }
+        finals = set(ends.values())
+        messages = [
+            to_message(event, self._partitions, last if i in finals else None)
+            for i, event in enumerate(events)
+        ]
+        return messages, set(ends)
 
     async def _take(self, after: int) -> list[RawEvent]:
         """The batch after ``after``: the one read ahead if it starts there and is not empty
@@ -273,11 +300,15 @@ class Relay:
             _discard(self._next[1])
             self._next = None
 
-    async def _tick(self, partitions: AbstractExchange, position: int) -> None:
+    async def _tick(
+        self, partitions: AbstractExchange, position: int, skip: Collection[int] = ()
+    ) -> None:
+        """A tick to every partition but ``skip`` (those told by an event's ``through``)."""
         await asyncio.gather(
             *(
                 partitions.publish(tick(position, k), routing_key="")
                 for k in range(self._partitions)
+                if k not in skip
             )
         )
 

@@ -99,18 +99,29 @@ async def declare_with_retries(
     return queue
 
 
+PARTITION_QUEUE: Arguments = {"x-single-active-consumer": True}
+
+
 async def declare_projector_queues(
     channel: AbstractChannel, projector: str, partitions: int
 ) -> list[aio_pika.abc.AbstractQueue]:
     await declare_exchanges(channel)
     queues = []
     for k in range(partitions):
-        queue = await declare_with_retries(
-            channel, projector_queue(projector, k), {"x-single-active-consumer": True}
-        )
+        queue = await declare_with_retries(channel, projector_queue(projector, k), PARTITION_QUEUE)
         await queue.bind(PARTITIONS_EXCHANGE, arguments={"x-match": "all", "partition": k})
         queues.append(queue)
     return queues
+
+
+async def partition_queue(
+    channel: AbstractChannel, projector: str, partition: int
+) -> aio_pika.abc.AbstractQueue:
+    """A partition's queue again, on its consumer's own channel (a robust channel restores
+    what was declared on it after a reconnect, so it is declared, not just looked up)."""
+    return await channel.declare_queue(
+        projector_queue(projector, partition), durable=True, arguments=PARTITION_QUEUE
+    )
 
 
 async def declare_task_queues(
