@@ -16,8 +16,11 @@ again, it starts over.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
@@ -56,6 +59,20 @@ SELECT set_config('search_path', '{REBUILD}', true), set_config('synchronous_com
 """
 
 Statements = list[tuple[bytes, bytes]]
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The load allocates millions of short-lived containers and keeps none: Python's cycle
+    collector, started every 700 allocations, took a third of the process's CPU (measured on
+    a million events: 15.7 against 10.6 µs an event, peak RSS the same)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Replayer:
@@ -143,12 +160,14 @@ class Replayer:
             total = (await (await conn.execute(COUNT, (limit,))).fetchone() or (0,))[0]
         progress = tqdm(total=total, unit="ev", file=sys.stderr, disable=not show_progress)
         try:
-            loaded = await self._fill(0, limit, progress, versions=False)
+            with collector_paused():
+                loaded = await self._fill(0, limit, progress, versions=False)
             async with self._pool.connection() as conn:
                 await finish_tables(conn, REBUILD, later, tables.NAME, loaded)
                 limit = await safe_limit(conn)
             # What arrived during the load, then what arrives until the lock is held.
-            after = await self._fill(loaded, limit, progress, versions=True)
+            with collector_paused():
+                after = await self._fill(loaded, limit, progress, versions=True)
             async with self._pool.connection() as conn, conn.transaction():
                 await conn.execute("SELECT pg_advisory_xact_lock(%s)", (REPLAY_LOCK,))
                 await conn.execute(f"SET LOCAL search_path TO {REBUILD}")
