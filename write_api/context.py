@@ -6,6 +6,7 @@ and, with more than one, a task group started). The caller is found once, by ``s
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -87,7 +88,17 @@ async def sign_in(request: Request[Any, Any, Any]) -> None:
     answer is 401) before litestar reads the route's parameters or body, and the command's
     context stays in the request's scope for ``command_of``."""
     scope: dict[str, Any] = request.scope  # type: ignore[assignment]  # a key of our own
-    scope[_COMMAND] = _context(request, await _actor(request))
+    try:
+        actor = await _actor(request)
+    except ProblemError:
+        # Read what the client is still sending first: a server that answers and closes
+        # while an upload is arriving makes the client's socket fail (a reset) before it
+        # can read the 401. (A body too large or cut short changes nothing: still 401.)
+        with contextlib.suppress(Exception):
+            async for _ in request.stream():
+                pass
+        raise
+    scope[_COMMAND] = _context(request, actor)
 
 
 def command_of(request: Request[Any, Any, Any]) -> CommandContext:
