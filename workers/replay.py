@@ -16,11 +16,11 @@ again, it starts over.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
@@ -61,7 +61,7 @@ SELECT set_config('search_path', '{REBUILD}', true), set_config('synchronous_com
 Statements = list[tuple[bytes, bytes]]
 
 
-@contextmanager
+@contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
     """The load allocates millions of short-lived containers and keeps none: Python's cycle
     collector, started every 700 allocations, took a third of the process's CPU (measured on
@@ -149,8 +149,10 @@ class Replayer:
             if writing is not None:
                 await writing
         finally:
-            if writing is not None and not writing.done():
+            if writing is not None and not writing.done():  # reading or planning failed
                 writing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await writing
         return after
 
     async def run(self, show_progress: bool = True) -> int:

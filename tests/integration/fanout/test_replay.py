@@ -1,11 +1,12 @@
-"""What a replay swaps in besides the rows: the schema of the migrations, stream versions,
-and the events that arrived while it was loading."""
+"""What a replay swaps in besides the rows (the schema of the migrations, stream versions,
+the events that arrived while it was loading), and that it swaps nothing in when it fails."""
 
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID, uuid4
 
+import pytest
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 from tqdm import tqdm
@@ -14,10 +15,11 @@ from events.catalog import domain_codec
 from events.teams import TeamCreated, TeamMemberJoined
 from events.users import UserRegistered
 from eventstore.records import NewEvent
+from eventstore.scan import Scanned
 from eventstore.store import EventStore
 from eventstore.vault import Vault
 from tests.support.events import metadata
-from workers.replay import Replayer
+from workers.replay import Replayer, Statements
 from workers.tables import TableWriter
 
 CATALOG = """
@@ -110,3 +112,31 @@ async def test_events_stored_during_the_load_are_in_the_swapped_tables(
     versions = dict(await rows(pool, VERSIONS))
     assert versions[f"team-{first}"] == 3
     assert versions[f"team-{replay.appended}"] == 2
+
+
+class FailingOnTheSecondBatch(Replayer):
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection], store: EventStore) -> None:
+        super().__init__(pool, store, TableWriter(Vault(pool)), partitions=3, batch=2)
+        self.batches = 0
+
+    async def _plan(self, events: list[Scanned], versions: bool) -> Statements:
+        self.batches += 1
+        if self.batches == 2:
+            raise RuntimeError("planning failed")
+        return await super()._plan(events, versions)
+
+
+async def test_a_replay_that_fails_before_the_swap_leaves_the_live_tables_as_they_were(
+    pool: AsyncConnectionPool[AsyncConnection], clean_db: None
+) -> None:
+    store = EventStore(pool, domain_codec())
+    first = await a_team(store, Vault(pool), members=1)
+    await replayer(pool, store).run(show_progress=False)
+    await a_team(store, Vault(pool), members=1)
+
+    with pytest.raises(RuntimeError, match="planning failed"):
+        await FailingOnTheSecondBatch(pool, store).run(show_progress=False)
+
+    assert await rows(pool, "SELECT team_id FROM read.team") == [(first,)]
+    await replayer(pool, store).run(show_progress=False)  # and a new replay starts over
+    assert len(await rows(pool, "SELECT team_id FROM read.team")) == 2
