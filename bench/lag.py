@@ -42,6 +42,7 @@ from bench.platform import (
     started,
     wait_healthy,
 )
+from projections.watermark import WATERMARK, watermark_params
 
 DATABASE_URL = os.environ.get(
     "BENCH_LAG_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/kazrockets_bench_lag"
@@ -50,10 +51,6 @@ VHOST = "kazrockets_bench_lag"
 WRITE_PORT, READ_PORT = 18700, 18701
 URL = f"http://127.0.0.1:{WRITE_PORT}"
 PASSWORD = "bench-password-1"  # noqa: S105 -- a throwaway benchmark account
-WATERMARK = """
-SELECT CASE WHEN count(*) >= %s THEN min(position) ELSE 0 END
-FROM read.partition_positions WHERE projection = 'tables'
-"""
 COMMITS = """
 SELECT global_position, extract(epoch FROM recorded_at) FROM eventstore.events
 WHERE event_type = 'CompetitiveEventCreated' AND recorded_at >= to_timestamp(%s)
@@ -119,9 +116,10 @@ def organizer_token(env: dict[str, str]) -> str:
 
 
 async def watch(samples: list[tuple[float, int]], done: asyncio.Event) -> None:
+    params = watermark_params(["tables"], PARTITIONS)
     async with await psycopg.AsyncConnection.connect(DATABASE_URL, autocommit=True) as conn:
         while not done.is_set():
-            row = await (await conn.execute(WATERMARK, (PARTITIONS,))).fetchone()
+            row = await (await conn.execute(WATERMARK, params)).fetchone()
             samples.append((time.time(), int(row[0]) if row else 0))
             await asyncio.sleep(0.002)
 

@@ -16,13 +16,10 @@ import logging
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from projections.watermark import WATERMARK, watermark_params
+
 log = logging.getLogger(__name__)
 
-# The lowest position over all partitions of every projection the read API serves from.
-WATERMARK = """
-SELECT CASE WHEN count(*) = %(expected)s THEN min(position) ELSE 0 END
-FROM read.partition_positions WHERE projection = ANY(%(projections)s)
-"""
 POLL_SECONDS = 0.005
 
 
@@ -34,7 +31,8 @@ class Checkpoints:
         partitions: int,
     ) -> None:
         self._pool = pool
-        self._params = {"projections": list(projections), "expected": partitions * len(projections)}
+        # The lowest position over all partitions of every projection the API serves from.
+        self._params = watermark_params(projections, partitions)
         self.seen = 0
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
         self._order = itertools.count()

@@ -17,6 +17,8 @@ import msgspec
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from projections import tables
+from projections.watermark import WATERMARK, watermark_params
 from workers.notices import (
     AssignedJudge,
     Audience,
@@ -62,10 +64,6 @@ JOIN read.team t ON t.team_id = m.team_id AND t.deleted_at IS NULL
 JOIN read.app_user u ON u.user_id = m.user_id
 WHERE {LIVE_USER} ORDER BY u.user_id
 """  # noqa: S608 -- LIVE_USER is a constant; values are parameters
-WATERMARK = """
-SELECT CASE WHEN count(*) = %s THEN min(position) ELSE 0 END
-FROM read.partition_positions WHERE projection = 'tables'
-"""
 RECORDED = "SELECT notification_id FROM read.notification WHERE notification_id = ANY(%s)"
 
 
@@ -138,13 +136,13 @@ class TablesWatermark:
         poll_seconds: float = 0.05,
     ) -> None:
         self._pool = pool
-        self._partitions = partitions
+        self._params = watermark_params([tables.NAME], partitions)
         self._poll = poll_seconds
         self.seen = 0
 
     async def current(self) -> int:
         async with self._pool.connection() as conn:
-            row = await (await conn.execute(WATERMARK, (self._partitions,))).fetchone()
+            row = await (await conn.execute(WATERMARK, self._params)).fetchone()
         self.seen = max(self.seen, int(row[0]) if row and row[0] is not None else 0)
         return self.seen
 

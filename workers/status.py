@@ -11,8 +11,11 @@ from datetime import UTC, datetime
 import msgspec
 from psycopg import AsyncConnection
 
+# Only the partitions now configured: rows of partitions beyond them are stale (see
+# projections/watermark.py).
 WATERMARKS = """
-SELECT projection, min(position), count(*) FROM read.partition_positions GROUP BY projection
+SELECT projection, min(position), count(*) FROM read.partition_positions
+WHERE partition < %s GROUP BY projection
 UNION ALL
 SELECT 'relay', position, 1 FROM eventstore.subscriptions WHERE name = 'relay'
 """
@@ -37,7 +40,7 @@ async def lags(conn: AsyncConnection, partitions: int) -> list[Lag]:
     """Every reader's lag; a projection missing partitions counts from the start."""
     now = datetime.now(UTC)
     result = []
-    for reader, position, seen in await (await conn.execute(WATERMARKS)).fetchall():
+    for reader, position, seen in await (await conn.execute(WATERMARKS, (partitions,))).fetchall():
         start = int(position) if reader == "relay" or seen >= partitions else 0
         count, oldest = await (await conn.execute(BEHIND, (start, COUNT_LIMIT))).fetchone() or (
             0,

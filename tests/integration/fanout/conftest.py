@@ -22,6 +22,7 @@ from eventstore.pool import open_pool
 from eventstore.store import EventStore
 from eventstore.vault import Vault
 from projections.cache import Cache
+from projections.watermark import WATERMARK, watermark_params
 from tests.support.broker import fresh_vhost
 from workers import projector
 from workers.consumer import run_consumer
@@ -55,14 +56,10 @@ class Fanout:
 
     async def watermark(self) -> int:
         async with self.read_pool.connection() as conn:
-            row = await (
-                await conn.execute(
-                    "SELECT count(*), coalesce(min(position), 0) FROM partition_positions"
-                    " WHERE projection = 'tables'"
-                )
-            ).fetchone()
+            params = watermark_params(["tables"], PARTITIONS)
+            row = await (await conn.execute(WATERMARK, params)).fetchone()
         assert row is not None
-        return int(row[1]) if row[0] == PARTITIONS else 0
+        return int(row[0])
 
     async def caught_up(self, seconds: float = 30.0) -> None:
         """Wait until the read tables reflect every committed event.
