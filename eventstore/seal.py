@@ -12,6 +12,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from eventstore.hashing import GENESIS, events_digest, seal_hash
+from eventstore.store import BELOW_SAFE_LIMIT
 from eventstore.verify import Seal
 
 SEALER_LOCK = 0x6B7273656131  # arbitrary advisory lock id: "krsea1"
@@ -20,11 +21,11 @@ LAST_SEAL = """
 SELECT seal_number, last_position, seal_hash FROM eventstore.seals
 ORDER BY seal_number DESC LIMIT 1
 """
-UNSEALED = """
+UNSEALED = f"""
 SELECT global_position, hash FROM eventstore.events
-WHERE global_position > %s AND global_position < eventstore.safe_position_limit()
+WHERE global_position > %s AND {BELOW_SAFE_LIMIT}
 ORDER BY global_position LIMIT %s
-"""
+"""  # noqa: S608 -- a constant condition; values are parameters
 INSERT_SEAL = """
 INSERT INTO eventstore.seals (seal_number, first_position, last_position, event_count,
                               events_digest, prev_seal_hash, seal_hash, sealed_at)

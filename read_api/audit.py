@@ -31,7 +31,7 @@ from events.base import Event, EventMetadata
 from events.catalog import domain_codec
 from events.competitions import SubmissionReceived, TeamStanding
 from eventstore.records import RawEvent
-from eventstore.store import COLUMNS, SAFE_HEAD_POSITION, raw_event
+from eventstore.store import BELOW_SAFE_LIMIT, COLUMNS, SAFE_HEAD_POSITION, raw_event
 from eventstore.vault import PREFIX, Vault, open_with
 from projections.cache import Standing
 from read_api.schemas import Leaderboard, Page
@@ -54,7 +54,7 @@ ORDER BY stream_id, version
 # gets a plan that uses the right index (stream, position) instead of a generic one.
 CONDITIONS = {
     "after": sql.SQL("global_position > %(after)s"),
-    "safe": sql.SQL("global_position < eventstore.safe_position_limit()"),
+    "safe": sql.SQL(BELOW_SAFE_LIMIT),
     "up_to": sql.SQL("global_position <= %(up_to)s"),
     "stream": sql.SQL("stream_id = %(stream)s"),
     "types": sql.SQL("event_type = ANY(%(types)s::text[])"),

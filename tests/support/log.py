@@ -13,9 +13,9 @@ async def settled(store: EventStore, patience: float = 10.0) -> None:
     """Wait until no older transaction holds back what was committed (or ``patience`` ends).
 
     ``read_all`` (and sealing) stops below the oldest transaction still running in the
-    cluster, and transaction ids are cluster-wide: another database's open transaction (another test run,
-    a benchmark) delays what a test just committed. Waiting for that keeps tests honest on a
-    shared server without weakening the guard.
+    cluster, and transaction ids are cluster-wide: another database's open transaction
+    (another test run, a benchmark) delays what a test just committed. Waiting for that keeps
+    tests honest on a shared server without weakening the guard.
     """
     deadline = time.monotonic() + patience
     while await store.safe_head_position() < await store.head_position():
