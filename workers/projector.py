@@ -23,14 +23,24 @@ from projections import tables
 from projections.cache import Cache
 from projections.changes import RecomputeLeaderboard
 from workers.consumer import PartitionConsumer, stored, unpack
-from workers.tables import TableWriter, publish_standings, recompute_standings
+from workers.tables import Statement, TableWriter, publish_standings, recompute_standings
 
 log = logging.getLogger(__name__)
 
 REPLAY_LOCK = 0x6B727265706C  # held exclusively by `kazrockets replay` while it swaps schemas
 
+# The replay lock shared, then each stream's lock in the order given (sorted by the caller).
 LOCKS = """
-SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock(hashtextextended(%s, 0))
+SELECT pg_advisory_xact_lock_shared(%s), count(pg_advisory_xact_lock(hashtextextended(s, 0)))
+FROM unnest(%s::text[]) AS s
+"""
+VERSIONS = """
+SELECT stream_id, version FROM stream_versions WHERE projection = %s AND stream_id = ANY(%s)
+"""
+RECORD_VERSIONS = """
+INSERT INTO stream_versions (projection, stream_id, version)
+SELECT %s, s, v FROM unnest(%s::text[], %s::integer[]) AS t(s, v)
+ON CONFLICT (projection, stream_id) DO UPDATE SET version = excluded.version
 """
 ADVANCE_PARTITION = """
 INSERT INTO partition_positions (projection, partition, position, updated_at)
@@ -71,40 +81,79 @@ class TablesProjector(PartitionConsumer):
         self, events: list[RecordedEvent], partition: int | None, position: int
     ) -> list[bool]:
         """Events, the standings they change and the partition's position, in one
-        transaction; the new standings are copied to Redis after the commit."""
+        transaction of a few round trips whatever the number of events: the streams are
+        locked and their versions read in one statement each, then every row change and
+        version is sent in one pipeline. The new standings go to Redis after the commit."""
         recomputes: list[RecomputeLeaderboard] = []
         async with self._pool.connection() as conn, conn.transaction():
-            applied = [await self._apply_in(conn, e, recomputes) for e in events]
+            streams = sorted({e.stream_id for e in events})
+            before = await self._lock(conn, streams)
+            seen = dict(before)
+            statements: list[Statement] = []
+            applied = [await self._plan(e, seen, statements, recomputes) for e in events]
+            moved = [stream for stream in streams if seen[stream] != before[stream]]
+            if statements or moved:
+                await self._write(conn, statements, moved, seen)
             changed = await recompute_standings(conn, recomputes, position)
             if partition is not None:
                 await conn.execute(ADVANCE_PARTITION, (tables.NAME, partition, position))
         await self._publish(changed)
+        self.applied += sum(applied)
         return applied
+
+    @staticmethod
+    async def _write(
+        conn: AsyncConnection, statements: list[Statement], moved: list[str], seen: dict[str, int]
+    ) -> None:
+        """The row changes in order, then the streams' new versions, in one round trip."""
+        async with conn.pipeline():
+            for statement in statements:
+                await conn.execute(statement.sql, statement.params)
+            if moved:
+                versions = [seen[stream] for stream in moved]
+                await conn.execute(RECORD_VERSIONS, (tables.NAME, moved, versions))
+
+    @staticmethod
+    async def _lock(conn: AsyncConnection, streams: list[str]) -> dict[str, int]:
+        """Lock the streams (shared: a replay's swap waits for us; per stream, in one order:
+        two consumers of one partition overlapping during a hand-over apply a stream's events
+        one at a time, and cannot deadlock); the version each has applied (0: none)."""
+        if not streams:  # only ticks
+            return {}
+        await conn.execute(LOCKS, (REPLAY_LOCK, streams))
+        rows = await (await conn.execute(VERSIONS, (tables.NAME, streams))).fetchall()
+        found = {stream: 0 for stream in streams}
+        found.update({str(stream): int(version) for stream, version in rows})
+        return found
+
+    async def _plan(
+        self,
+        recorded: RecordedEvent,
+        seen: dict[str, int],
+        statements: list[Statement],
+        recomputes: list[RecomputeLeaderboard],
+    ) -> bool:
+        """Plan one event's row changes after those of the run before it; False when its
+        version was applied before. ``seen`` moves on to the versions planned."""
+        applied = seen[recorded.stream_id]
+        if recorded.version <= applied:
+            return False
+        missed: list[RecordedEvent] = []
+        if recorded.version > applied + 1:
+            missed = await self._store.read_stream(
+                recorded.stream_id, after_version=applied, up_to_version=recorded.version - 1
+            )
+            log.warning(
+                "filling a gap", extra={"stream_id": recorded.stream_id, "events": len(missed)}
+            )
+        for event in [*missed, recorded]:
+            planned, more = await self._writer.plan(event)
+            statements += planned
+            recomputes += more
+        seen[recorded.stream_id] = recorded.version
+        return True
 
     async def _publish(self, events: list[UUID]) -> None:
         if self._cache is not None and events:
             async with self._pool.connection() as conn:
                 await publish_standings(conn, self._cache, events)
-
-    async def _apply_in(
-        self, conn: AsyncConnection, recorded: RecordedEvent, recomputes: list[RecomputeLeaderboard]
-    ) -> bool:
-        # Shared: a replay's swap waits for us. Per stream: two consumers of one partition
-        # overlapping during a hand-over still apply a stream's events one at a time.
-        await conn.execute(LOCKS, (REPLAY_LOCK, recorded.stream_id))
-        seen = await self._writer.applied_version(conn, tables.NAME, recorded.stream_id)
-        if recorded.version <= seen:
-            return False
-        if recorded.version > seen + 1:
-            missed = await self._store.read_stream(
-                recorded.stream_id, after_version=seen, up_to_version=recorded.version - 1
-            )
-            log.warning(
-                "filling a gap", extra={"stream_id": recorded.stream_id, "events": len(missed)}
-            )
-            for earlier in missed:
-                recomputes += await self._writer.apply(conn, earlier)
-        recomputes += await self._writer.apply(conn, recorded)
-        await self._writer.record_version(conn, tables.NAME, recorded.stream_id, recorded.version)
-        self.applied += 1
-        return True

@@ -90,12 +90,6 @@ FROM leaderboard_revision r LEFT JOIN leaderboard l ON l.event_id = r.event_id
 WHERE r.event_id = %s ORDER BY l.rank
 """
 
-UPSERT_VERSION = """
-INSERT INTO stream_versions (projection, stream_id, version) VALUES (%s, %s, %s)
-ON CONFLICT (projection, stream_id) DO UPDATE SET version = excluded.version
-"""
-READ_VERSION = "SELECT version FROM stream_versions WHERE projection = %s AND stream_id = %s"
-
 
 def fact(recorded: RecordedEvent) -> Fact:
     return Fact(recorded.stream_id, recorded.recorded_at, recorded.event)
@@ -201,24 +195,6 @@ class TableWriter:
         """The statements one event needs, in order, and the standings it may change."""
         changes, recomputes = await self.changes(recorded)
         return [self._statement(change) for change in changes], recomputes
-
-    async def apply(
-        self, conn: AsyncConnection, recorded: RecordedEvent
-    ) -> list[RecomputeLeaderboard]:
-        """Write one event's row changes; the standings it may change are left to the caller."""
-        statements, recomputes = await self.plan(recorded)
-        for statement in statements:
-            await conn.execute(statement.sql, statement.params)
-        return recomputes
-
-    async def applied_version(self, conn: AsyncConnection, projection: str, stream_id: str) -> int:
-        row = await (await conn.execute(READ_VERSION, (projection, stream_id))).fetchone()
-        return 0 if row is None else int(row[0])
-
-    async def record_version(
-        self, conn: AsyncConnection, projection: str, stream_id: str, version: int
-    ) -> None:
-        await conn.execute(UPSERT_VERSION, (projection, stream_id, version))
 
 
 async def recompute_standings(
