@@ -115,6 +115,25 @@ def organizer_token(env: dict[str, str]) -> str:
     return token
 
 
+# The event store reads only below the oldest transaction open anywhere in the cluster, so a
+# long transaction of another database (another benchmark, a test) holds the relay back.
+OLDEST_ELSEWHERE = """
+SELECT coalesce(max(extract(epoch FROM now() - xact_start)), 0) FROM pg_stat_activity
+WHERE xact_start IS NOT NULL AND datname IS DISTINCT FROM current_database()
+"""
+
+
+async def oldest_elsewhere(done: asyncio.Event) -> float:
+    """The longest any transaction of another database stayed open while the run lasted."""
+    longest = 0.0
+    async with await psycopg.AsyncConnection.connect(DATABASE_URL, autocommit=True) as conn:
+        while not done.is_set():
+            row = await (await conn.execute(OLDEST_ELSEWHERE)).fetchone()
+            longest = max(longest, float(row[0]) if row else 0.0)
+            await asyncio.sleep(0.1)
+    return longest
+
+
 async def watch(samples: list[tuple[float, int]], done: asyncio.Event) -> None:
     params = watermark_params(["tables"], PARTITIONS)
     async with await psycopg.AsyncConnection.connect(DATABASE_URL, autocommit=True) as conn:
@@ -177,6 +196,7 @@ async def measure(
     samples: list[tuple[float, int]] = []
     done = asyncio.Event()
     watcher = asyncio.create_task(watch(samples, done))
+    elsewhere = asyncio.create_task(oldest_elsewhere(done))
     began = time.time()
     database = str(conninfo_to_dict(DATABASE_URL).get("dbname"))
     before, children = cpu_by_part(platform, database), _children_cpu()
@@ -189,6 +209,7 @@ async def measure(
     await asyncio.sleep(2)
     done.set()
     await watcher
+    progress(f"  longest transaction open in another database: {await elsewhere:.2f} s")
     async with await psycopg.AsyncConnection.connect(DATABASE_URL) as conn:
         rows = await (await conn.execute(COMMITS, (began,))).fetchall()
     commits = [(int(position), float(at)) for position, at in rows]
