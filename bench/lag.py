@@ -27,6 +27,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import psycopg
@@ -134,12 +135,28 @@ async def oldest_elsewhere(done: asyncio.Event) -> float:
     return longest
 
 
-async def watch(samples: list[tuple[float, int]], done: asyncio.Event) -> None:
+# The watermark, and how far the relay has had the broker confirm (its checkpoint).
+POSITIONS = f"""
+SELECT ({WATERMARK}),
+       coalesce((SELECT position FROM eventstore.subscriptions WHERE name = 'relay'), 0)
+"""
+
+
+class Samples(NamedTuple):
+    """When the watcher saw which positions: visible in the tables, confirmed by the broker."""
+
+    visible: list[tuple[float, int]]
+    published: list[tuple[float, int]]
+
+
+async def watch(samples: Samples, done: asyncio.Event) -> None:
     params = watermark_params(["tables"], PARTITIONS)
     async with await psycopg.AsyncConnection.connect(DATABASE_URL, autocommit=True) as conn:
         while not done.is_set():
-            row = await (await conn.execute(WATERMARK, params)).fetchone()
-            samples.append((time.time(), int(row[0]) if row else 0))
+            row = await (await conn.execute(POSITIONS, params)).fetchone()
+            now, (visible, published) = time.time(), row or (0, 0)
+            samples.visible.append((now, int(visible)))
+            samples.published.append((now, int(published)))
             await asyncio.sleep(0.002)
 
 
@@ -179,6 +196,12 @@ def lags(commits: list[tuple[int, float]], samples: list[tuple[float, int]]) -> 
     return delays
 
 
+def percentiles(delays: list[float]) -> tuple[float, float]:
+    """p50 and p99."""
+    ordered = sorted(delays)
+    return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.99) - 1)]
+
+
 def _children_cpu() -> float:
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     return used.ru_utime + used.ru_stime
@@ -192,8 +215,9 @@ def report_cpu(spent: dict[str, float], seconds: float) -> None:
 
 async def measure(
     token: str, seconds: int, connections: int, rate: float, platform: int
-) -> tuple[list[float], int]:
-    samples: list[tuple[float, int]] = []
+) -> tuple[list[float], list[float], int]:
+    """Per event of the run, milliseconds from its commit to visible and to published."""
+    samples = Samples([], [])
     done = asyncio.Event()
     watcher = asyncio.create_task(watch(samples, done))
     elsewhere = asyncio.create_task(oldest_elsewhere(done))
@@ -213,7 +237,7 @@ async def measure(
     async with await psycopg.AsyncConnection.connect(DATABASE_URL) as conn:
         rows = await (await conn.execute(COMMITS, (began,))).fetchall()
     commits = [(int(position), float(at)) for position, at in rows]
-    return lags(commits, samples), len(commits)
+    return lags(commits, samples.visible), lags(commits, samples.published), len(commits)
 
 
 async def main() -> list[Result]:
@@ -230,11 +254,14 @@ async def main() -> list[Result]:
         await asyncio.to_thread(wait_healthy, URL, platform)
         await asyncio.sleep(env_int("BENCH_LAG_SETTLE", 3))
         token = await asyncio.to_thread(organizer_token, env)
-        delays, count = await measure(token, seconds, connections, rate, platform.process.pid)
+        delays, published, count = await measure(
+            token, seconds, connections, rate, platform.process.pid
+        )
     await asyncio.to_thread(rabbitmqctl, "delete_vhost", VHOST)
-    delays.sort()
-    p50, p99 = statistics.median(delays), delays[max(0, int(len(delays) * 0.99) - 1)]
+    p50, p99 = percentiles(delays)
     progress(f"  {count:,} commands in {seconds} s ({count / seconds:,.0f}/s); {machine_load()}")
+    confirmed = "p50 {:.1f} ms, p99 {:.1f} ms".format(*percentiles(published))
+    progress(f"  commit to confirmed by the broker (the relay's checkpoint): {confirmed}")
     progress(f"  commit to visible: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     return [
         measured("lag_commands_per_second", count / seconds, "commands/s"),
