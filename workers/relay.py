@@ -284,19 +284,23 @@ class Relay:
         return messages, set(ends)
 
     async def _take(self, after: int) -> list[RawEvent]:
-        """The batch after ``after``: the one read ahead if it starts there and is not empty
-        (an empty read ahead may predate the events that woke the relay), else a fresh read."""
+        """The batch after ``after``: the one read ahead if it starts there, topped up by a
+        fresh read when it is not full. It was read before the broker confirmed the last
+        batch, so what committed meanwhile is read now instead of waiting a whole round."""
+        events: list[RawEvent] = []
         ahead, self._next = self._next, None
         if ahead is not None:
             start, reading = ahead
             if start == after:
                 with contextlib.suppress(Exception):
                     events = await reading
-                    if events:
-                        return events
             else:
                 _discard(reading)
-        return await self._store.read_all_raw(after, self._batch_size)
+        if len(events) < self._batch_size:
+            # Safe to read on from the last event read ahead: no event can commit below it later.
+            since = events[-1].global_position if events else after
+            events += await self._store.read_all_raw(since, self._batch_size - len(events))
+        return events
 
     def forget_read_ahead(self) -> None:
         """Drop the batch read ahead (the relay stops, or lost the broker)."""
