@@ -11,6 +11,7 @@ retried in place (order matters here), then parked in the partition's dead-lette
 from __future__ import annotations
 
 import logging
+from typing import Any
 from uuid import UUID
 
 from aio_pika.abc import AbstractIncomingMessage
@@ -50,6 +51,9 @@ SET position = GREATEST(partition_positions.position, excluded.position), update
 """
 
 
+Write = tuple[str | bytes, list[Any]]  # a statement whose result nobody reads, its values
+
+
 class TablesProjector(PartitionConsumer):
     name = tables.NAME
 
@@ -81,49 +85,57 @@ class TablesProjector(PartitionConsumer):
         self, events: list[RecordedEvent], partition: int | None, position: int
     ) -> list[bool]:
         """Events, the standings they change and the partition's position, in one
-        transaction of a few round trips whatever the number of events: the streams are
-        locked and their versions read in one statement each, then every row change and
-        version is sent in one pipeline. The new standings go to Redis after the commit."""
+        transaction of two or three round trips whatever the number of events: the streams
+        are locked and their versions read, then every row change, the new versions and the
+        position go in one pipeline (the position after the standings, when an event changes
+        them: they are recomputed from what the transaction wrote). The new standings go to
+        Redis after the commit."""
         recomputes: list[RecomputeLeaderboard] = []
         async with self._pool.connection() as conn, conn.transaction():
             streams = sorted({e.stream_id for e in events})
             before = await self._lock(conn, streams)
             seen = dict(before)
-            statements: list[Statement] = []
-            applied = [await self._plan(e, seen, statements, recomputes) for e in events]
-            moved = [stream for stream in streams if seen[stream] != before[stream]]
-            if statements or moved:
-                await self._write(conn, statements, moved, seen)
-            changed = await recompute_standings(conn, recomputes, position)
+            planned: list[Statement] = []
+            applied = [await self._plan(e, seen, planned, recomputes) for e in events]
+            writes: list[Write] = [(s.sql, s.params) for s in planned]
+            if moved := [stream for stream in streams if seen[stream] != before[stream]]:
+                versions = [seen[stream] for stream in moved]
+                writes.append((RECORD_VERSIONS, [tables.NAME, moved, versions]))
+            advance: list[Write] = []
             if partition is not None:
-                await conn.execute(ADVANCE_PARTITION, (tables.NAME, partition, position))
+                advance.append((ADVANCE_PARTITION, [tables.NAME, partition, position]))
+            await self._send(conn, writes if recomputes else writes + advance)
+            changed = await recompute_standings(conn, recomputes, position)
+            if recomputes:
+                await self._send(conn, advance)
         await self._publish(changed)
         self.applied += sum(applied)
         return applied
 
     @staticmethod
-    async def _write(
-        conn: AsyncConnection, statements: list[Statement], moved: list[str], seen: dict[str, int]
-    ) -> None:
-        """The row changes in order, then the streams' new versions, in one round trip."""
+    async def _send(conn: AsyncConnection, statements: list[Write]) -> None:
+        """Statements whose results nobody reads, in order, in one round trip."""
+        if not statements:
+            return
         async with conn.pipeline():
-            for statement in statements:
-                await conn.execute(statement.sql, statement.params)
-            if moved:
-                versions = [seen[stream] for stream in moved]
-                await conn.execute(RECORD_VERSIONS, (tables.NAME, moved, versions))
+            for query, params in statements:
+                await conn.execute(query, params)
 
     @staticmethod
     async def _lock(conn: AsyncConnection, streams: list[str]) -> dict[str, int]:
         """Lock the streams (shared: a replay's swap waits for us; per stream, in one order:
         two consumers of one partition overlapping during a hand-over apply a stream's events
-        one at a time, and cannot deadlock); the version each has applied (0: none)."""
+        one at a time, and cannot deadlock); the version each has applied (0: none).
+
+        One round trip, two statements: the versions are read by a statement of their own,
+        whose snapshot is taken once the locks are held."""
         if not streams:  # only ticks
             return {}
-        await conn.execute(LOCKS, (REPLAY_LOCK, streams))
-        rows = await (await conn.execute(VERSIONS, (tables.NAME, streams))).fetchall()
+        async with conn.pipeline():
+            await conn.execute(LOCKS, (REPLAY_LOCK, streams))
+            reading = await conn.execute(VERSIONS, (tables.NAME, streams))
         found = {stream: 0 for stream in streams}
-        found.update({str(stream): int(version) for stream, version in rows})
+        found.update({str(stream): int(version) for stream, version in await reading.fetchall()})
         return found
 
     async def _plan(
