@@ -44,6 +44,7 @@ from bench.platform import (
     wait_healthy,
 )
 from projections.watermark import WATERMARK, watermark_params
+from workers.settings import Settings
 
 DATABASE_URL = os.environ.get(
     "BENCH_LAG_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/kazrockets_bench_lag"
@@ -57,7 +58,8 @@ SELECT global_position, extract(epoch FROM recorded_at) FROM eventstore.events
 WHERE event_type = 'CompetitiveEventCreated' AND recorded_at >= to_timestamp(%s)
 ORDER BY global_position
 """
-PARTITIONS = int(os.environ.get("BENCH_LAG_PARTITIONS", "4"))  # projector partitions
+# Projector partitions; by default the platform's own default.
+PARTITIONS = int(os.environ.get("BENCH_LAG_PARTITIONS", Settings().projector_partitions))
 THREADS = 2  # wrk -t
 # Paced on a clock, not by a fixed pause after each answer: each wrk thread hands out send
 # times {interval} ms apart to whichever of its connections is free, so the rate asked does

@@ -37,7 +37,7 @@ PROJECTIONS = ("tables",)
 
 
 class ReadApiConfig(ApiConfig, frozen=True, kw_only=True):
-    partitions: int = 4
+    partitions: int = 2
     min_position_wait_seconds: float = 2.0
     download_url_seconds: int = 300
     view_cache_seconds: float = 1.0

@@ -9,9 +9,10 @@
 
 Per-entity order: every event of one stream carries the same ``partition`` header (a hash of
 the stream id), so it lands in the same projector queue, consumed by one consumer at a time
-(``x-single-active-consumer``). More partitions: stop the relay, let the projector queues
-drain, raise KAZROCKETS_PROJECTOR_PARTITIONS, start again (streams re-hash to new queues, and
-nothing is in flight that could overtake).
+(``x-single-active-consumer``). Another number of partitions: stop the relay, let the
+projector queues drain, change KAZROCKETS_PROJECTOR_PARTITIONS everywhere, start again
+(streams re-hash to other queues, and nothing is in flight that could overtake); the steps
+are in docs/fan-out.md.
 """
 
 from __future__ import annotations
