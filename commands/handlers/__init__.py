@@ -57,23 +57,17 @@ async def on_one_stream(
     aggregate: Aggregate[S],
     entity_id: UUID,
     decide: Callable[[S], list[Event]],
+    *,
+    new: bool = False,
 ) -> Outcome:
-    """The common shape of a command on one aggregate: load, decide, append."""
-    loaded = await services.repository.load(aggregate, entity_id)
+    """The common shape of a command on one aggregate: load, decide, append.
+
+    ``new``: the command creates the aggregate under an id the server has just made (a
+    uuid4), so there is nothing to load: it is decided on the initial state. Should the id
+    exist after all, the append at version 0 is a concurrency conflict (HTTP 409)."""
+    if new:
+        loaded = Loaded(aggregate.stream_id(entity_id), 0, aggregate.initial)
+    else:
+        loaded = await services.repository.load(aggregate, entity_id)
     result = await services.repository.save([loaded.append(decide(loaded.state))], ctx.metadata())
-    return Outcome(result.last_position, entity_id)
-
-
-async def on_new_stream(
-    services: Services,
-    ctx: CommandContext,
-    aggregate: Aggregate[S],
-    entity_id: UUID,
-    decide: Callable[[S], list[Event]],
-) -> Outcome:
-    """A command that creates an aggregate under an id the server has just made (a uuid4):
-    there is nothing to load, so it is decided on the initial state. Should the id exist
-    after all, the append at version 0 is a concurrency conflict (HTTP 409)."""
-    fresh = Loaded(aggregate.stream_id(entity_id), 0, aggregate.initial)
-    result = await services.repository.save([fresh.append(decide(fresh.state))], ctx.metadata())
     return Outcome(result.last_position, entity_id)

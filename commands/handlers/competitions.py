@@ -6,7 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from commands import competitions
-from commands.handlers import Outcome, on_new_stream, on_one_stream, retrying
+from commands.handlers import Outcome, on_one_stream, retrying
 from commands.ports import CommandContext, Services
 from commands.repository import EVENTS, SUBMISSIONS
 
@@ -21,11 +21,12 @@ async def create_event(
     end_date: datetime,
 ) -> Outcome:
     """``event_id`` is new (the write API makes it): nothing to load."""
-    return await on_new_stream(
+    return await on_one_stream(
         services, ctx, EVENTS, event_id,
         lambda state: competitions.decide_create(
             state, ctx.who, event_id, title, start_date, end_date
         ),
+        new=True,
     )  # fmt: skip
 
 
