@@ -35,8 +35,16 @@ LOCKS = """
 SELECT pg_advisory_xact_lock_shared(%s), count(pg_advisory_xact_lock(hashtextextended(s, 0)))
 FROM unnest(%s::text[]) AS s
 """
+# One primary-key look-up per stream, whatever the statistics say. With "stream_id = ANY(...)"
+# the planner, going by statistics taken while the table was small (a dozen rows), read every
+# row of the projection and filtered (thousands, then more as the table grew). The LIMIT keeps
+# the subquery from being flattened into a join that could do the same.
 VERSIONS = """
-SELECT stream_id, version FROM stream_versions WHERE projection = %s AND stream_id = ANY(%s)
+SELECT s.stream_id, v.version FROM unnest(%s::text[]) AS s(stream_id)
+CROSS JOIN LATERAL (
+    SELECT version FROM stream_versions
+    WHERE projection = %s AND stream_id = s.stream_id LIMIT 1
+) v
 """
 RECORD_VERSIONS = """
 INSERT INTO stream_versions (projection, stream_id, version)
@@ -133,7 +141,7 @@ class TablesProjector(PartitionConsumer):
             return {}
         async with conn.pipeline():
             await conn.execute(LOCKS, (REPLAY_LOCK, streams))
-            reading = await conn.execute(VERSIONS, (tables.NAME, streams))
+            reading = await conn.execute(VERSIONS, (streams, tables.NAME))
         found = {stream: 0 for stream in streams}
         found.update({str(stream): int(version) for stream, version in await reading.fetchall()})
         return found
