@@ -186,8 +186,9 @@ class Replayer:
         finally:
             progress.close()
         if self._cache is not None:
-            async with self._pool.connection() as conn:
-                await conn.execute(f"SET search_path TO {LIVE}")
+            async with self._pool.connection() as conn, conn.transaction():
+                # LOCAL: the connection goes back to a shared pool afterwards.
+                await conn.execute(f"SET LOCAL search_path TO {LIVE}")
                 await publish_standings(conn, self._cache, standings)
         log.info("replay done", extra={"events": self.applied, "position": after})
         return self.applied
