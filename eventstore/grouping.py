@@ -3,9 +3,10 @@
 Every command appended through the pool joins a queue. At most ``writers`` batches are in
 flight at once; a command that finds a writer free is written at once, alone (no timer, no
 added latency), and the commands that arrive meanwhile are written together by the next
-free writer, in one transaction of ``eventstore.append_batch``, one subtransaction each
-(see ``migrations/0004_group_commit.sql``). Each command still succeeds or fails alone,
-with its own error; the batch shares one round trip and one commit flush.
+free writer, in one transaction of ``eventstore.append_batch``: set-based, or one
+subtransaction per command when one of them fails (see ``migrations/0004_group_commit.sql``).
+Each command still succeeds or fails alone, with its own error; the batch shares one round
+trip and one commit flush.
 """
 
 from __future__ import annotations
