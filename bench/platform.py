@@ -21,6 +21,8 @@ from redis import Redis
 
 from bench.common import progress
 from eventstore.migrate import migrate
+from tests.support.broker import fresh_vhost as fresh_vhost
+from tests.support.broker import rabbitmqctl as rabbitmqctl
 from workers.apps import MIGRATED_PACKAGES
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -36,18 +38,6 @@ def fresh_database(url: str) -> None:
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
     migrate(url, MIGRATED_PACKAGES)
-
-
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(  # noqa: S603 -- the broker's admin tool, fixed arguments
-        ["/usr/sbin/rabbitmqctl", "-q", *args], check=False, capture_output=True, timeout=60
-    )
-
-
-def fresh_vhost(vhost: str) -> None:
-    for args in (("delete_vhost", vhost), ("add_vhost", vhost)):
-        rabbitmqctl(*args)
-    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
 
 
 def flush_redis(url: str) -> None:

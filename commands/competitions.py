@@ -17,6 +17,7 @@ from events.competitions import (
     CompetitiveEventCreated,
     CompetitiveEventDeleted,
     SubmissionReceived,
+    TeamStanding,
     WinnerDeclared,
 )
 
@@ -136,6 +137,16 @@ def decide_delete(state: CompetitionState, actor: Actor, reason: str) -> list[Ev
     return [CompetitiveEventDeleted(deleted_by=actor.user_id, reason=reason)]
 
 
+def standing(s: SubmissionState) -> TeamStanding | None:
+    """A submission's entry in the winner's ranking; None when it does not rank (not
+    approved, deleted or unscored)."""
+    if s.status is not Status.APPROVED or s.deleted or not s.scores:
+        return None
+    if s.team_id is None or s.submission_id is None or s.submitted_at is None:
+        return None
+    return ranking.standing(s.team_id, s.submission_id, s.submitted_at, s.scores.values())
+
+
 def decide_declare_winner(
     state: CompetitionState,
     submissions: list[SubmissionState],
@@ -151,12 +162,7 @@ def decide_declare_winner(
         raise Conflict("the winner is declared only after the event ends")
     if state.winner_team_id is not None:
         raise Conflict("the winner is declared already")
-    ranked = ranking.rank(
-        ranking.standing(s.team_id, s.submission_id, s.submitted_at, s.scores.values())
-        for s in submissions
-        if s.status is Status.APPROVED and not s.deleted and s.scores
-        and s.team_id is not None and s.submission_id is not None and s.submitted_at is not None
-    )  # fmt: skip
+    ranked = ranking.rank(entry for s in submissions if (entry := standing(s)) is not None)
     if override_team_id is not None:
         entered = {s.team_id for s in submissions if not s.deleted}
         if override_team_id not in entered:

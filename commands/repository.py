@@ -30,6 +30,11 @@ class Aggregate(Generic[S]):
             current = self.evolve(current, event)
         return current
 
+    def fresh(self, entity_id: UUID) -> Loaded[S]:
+        """A stream not written yet, under an id just made: nothing to load. Should it exist
+        after all, the append at version 0 is a concurrency conflict."""
+        return Loaded(self.stream_id(entity_id), 0, self.initial)
+
 
 USERS = Aggregate("user", users.UserState(), users.evolve)
 TEAMS = Aggregate("team", teams.TeamState(), teams.evolve)

@@ -24,7 +24,6 @@ from psycopg_pool import AsyncConnectionPool
 
 from eventstore.errors import (
     EventStoreError,
-    InvalidAppend,
     translate,
     translate_state,
 )
@@ -126,19 +125,15 @@ class GroupCommit:
         pool: AsyncConnectionPool[AsyncConnection],
         *,
         writers: int = 2,
-        max_commands: int = MAX_COMMANDS,
     ) -> None:
         self._pool = pool
         self._writers = writers
-        self._max_commands = min(max_commands, MAX_COMMANDS)
         self._queue: list[_Queued] = []
         self._busy = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def write(self, command: Command) -> dict[UUID, int]:
         """The command's stored positions; its own error (translated) when it failed."""
-        if len(command.event_ids) > MAX_EVENTS:
-            raise InvalidAppend(f"a command holds at most {MAX_EVENTS} events")
         queued = _Queued(command, asyncio.get_running_loop().create_future())
         self._queue.append(queued)
         if self._busy < self._writers:
@@ -162,7 +157,7 @@ class GroupCommit:
     def _take(self) -> list[_Queued]:
         batch: list[_Queued] = []
         events = 0
-        while self._queue and len(batch) < self._max_commands:
+        while self._queue and len(batch) < MAX_COMMANDS:
             if self._queue[0].done.cancelled():  # its caller gave up before it was sent
                 self._queue.pop(0)
                 continue

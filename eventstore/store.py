@@ -16,7 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 from events.base import EventMetadata
 from events.codec import EventCodec
 from eventstore.errors import ConcurrencyConflict, EventStoreError, InvalidAppend, translate
-from eventstore.grouping import Command, GroupCommit, write_batch
+from eventstore.grouping import MAX_EVENTS, Command, GroupCommit, write_batch
 from eventstore.hashing import canonical
 from eventstore.notify import Notifier
 from eventstore.records import (
@@ -167,6 +167,8 @@ class EventStore:
         stream_ids = [a.stream_id for a in appends]
         if len(set(stream_ids)) != len(stream_ids):
             raise InvalidAppend("a stream appears twice in one append")
+        if sum(len(a.events) for a in appends) > MAX_EVENTS:
+            raise InvalidAppend(f"an append holds at most {MAX_EVENTS} events")
         stream_types = [stream_type_of(s) for s in stream_ids]
         command = Command(
             recorded_at=datetime.now(UTC),

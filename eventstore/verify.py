@@ -67,12 +67,9 @@ class ChainVerifier:
         self._checked = 0
         self._check_seal_links()
 
-    def _bad(self, position: int, problem: str) -> None:
-        self._problems.append((position, problem))
-
     def flag(self, position: int, problem: str) -> None:
-        """Record a problem found outside the chains (e.g. in an export file's framing)."""
-        self._bad(position, problem)
+        """Record a problem: the chains' own, or one found outside them (an export's framing)."""
+        self._problems.append((position, problem))
 
     def resume(self, event: RawEvent) -> None:
         """Let ``event``'s stream pick up at it: a log that starts mid-stream does not hold its
@@ -83,7 +80,7 @@ class ChainVerifier:
         previous_hash, previous_last = GENESIS, -1
         for seal in self._seals.seals:
             if seal.prev_seal_hash != previous_hash:
-                self._bad(seal.first_position, f"seal {seal.seal_number} does not chain")
+                self.flag(seal.first_position, f"seal {seal.seal_number} does not chain")
             expected = seal_hash(
                 seal.prev_seal_hash,
                 seal.first_position,
@@ -92,9 +89,9 @@ class ChainVerifier:
                 seal.events_digest,
             )
             if seal.seal_hash != expected:
-                self._bad(seal.first_position, f"seal {seal.seal_number} was altered")
+                self.flag(seal.first_position, f"seal {seal.seal_number} was altered")
             if seal.first_position <= previous_last:
-                self._bad(seal.first_position, f"seal {seal.seal_number} overlaps its predecessor")
+                self.flag(seal.first_position, f"seal {seal.seal_number} overlaps its predecessor")
             previous_hash, previous_last = seal.seal_hash, seal.last_position
 
     def feed(self, event: RawEvent) -> None:
@@ -103,17 +100,17 @@ class ChainVerifier:
         position = event.global_position
         version, prev_hash, _ = self._streams.get(event.stream_id, (0, GENESIS, 0))
         if event.version != version + 1:
-            self._bad(
+            self.flag(
                 position, f"{event.stream_id} jumps from version {version} to {event.version}"
             )
         if event.prev_hash != prev_hash:
-            self._bad(
+            self.flag(
                 position, f"{event.stream_id} v{event.version} does not chain to its predecessor"
             )
         if _stream_type(event.stream_id) != event.stream_type:
-            self._bad(position, f"{event.stream_id} has stream type {event.stream_type}")
+            self.flag(position, f"{event.stream_id} has stream type {event.stream_type}")
         if expected_hash(event) != event.hash:
-            self._bad(
+            self.flag(
                 position, f"{event.stream_id} v{event.version} content does not match its hash"
             )
         self._streams[event.stream_id] = (event.version, event.hash, position)
@@ -127,7 +124,7 @@ class ChainVerifier:
         if seal is None:
             return  # the unsealed tail
         if position < seal.first_position:
-            self._bad(position, f"event at {position} lies outside every seal")
+            self.flag(position, f"event at {position} lies outside every seal")
             return
         cursor.digest.update(struct.pack(">q", position) + event_hash)
         cursor.count += 1
@@ -135,7 +132,7 @@ class ChainVerifier:
     def _close_seal(self, seal: Seal) -> None:
         cursor = self._seals
         if cursor.count != seal.event_count or cursor.digest.digest() != seal.events_digest:
-            self._bad(seal.first_position, f"seal {seal.seal_number} no longer matches its events")
+            self.flag(seal.first_position, f"seal {seal.seal_number} no longer matches its events")
         cursor.index += 1
         cursor.digest = hashlib.sha256()
         cursor.count = 0
@@ -147,12 +144,12 @@ class ChainVerifier:
             seen.add(stream_id)
             last_version, last_hash, last_position = self._streams.get(stream_id, (0, GENESIS, 0))
             if (last_version, last_hash) != (version, head_hash):
-                self._bad(
+                self.flag(
                     last_position, f"{stream_id} ends at v{last_version}, its head says v{version}"
                 )
         for stream_id, (_, _, position) in self._streams.items():
             if stream_id not in seen:
-                self._bad(position, f"{stream_id} has events but no stream head")
+                self.flag(position, f"{stream_id} has events but no stream head")
 
     def report(self) -> VerifyReport:
         while (seal := self._seals.current) is not None:

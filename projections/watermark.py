@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
 WATERMARK = """
 SELECT CASE WHEN count(*) = %(expected)s THEN min(position) ELSE 0 END
 FROM read.partition_positions
@@ -26,3 +29,10 @@ def watermark_params(projections: Sequence[str], partitions: int) -> dict[str, A
         "partitions": partitions,
         "expected": partitions * len(projections),
     }
+
+
+async def read_watermark(pool: AsyncConnectionPool[AsyncConnection], params: dict[str, Any]) -> int:
+    """The watermark ``WATERMARK`` gives for ``params`` (from ``watermark_params``)."""
+    async with pool.connection() as conn:
+        row = await (await conn.execute(WATERMARK, params)).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0

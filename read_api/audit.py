@@ -22,14 +22,15 @@ from psycopg_pool import AsyncConnectionPool
 
 from commands import ranking
 from commands.competitions import CompetitionState
+from commands.competitions import standing as standing  # the ranking filter, used here
 from commands.evaluations import EvaluationState
 from commands.repository import EVALUATIONS, EVENTS, SUBMISSIONS, TEAMS, USERS, Aggregate
-from commands.submissions import Status, SubmissionState
+from commands.submissions import SubmissionState
 from commands.teams import TeamState
 from commands.users import UserState
 from events.base import Event, EventMetadata
 from events.catalog import domain_codec
-from events.competitions import SubmissionReceived, TeamStanding
+from events.competitions import SubmissionReceived
 from eventstore.records import RawEvent
 from eventstore.store import BELOW_SAFE_LIMIT, COLUMNS, SAFE_HEAD_POSITION, raw_event
 from eventstore.vault import PREFIX, Vault, open_with
@@ -287,16 +288,6 @@ async def entity_as_of(
         entity_id=entity_id, stream_id=stream_id, version=last.version,
         as_of_position=last.global_position, recorded_at=last.recorded_at, state=state,
     )  # fmt: skip
-
-
-def standing(s: SubmissionState) -> TeamStanding | None:
-    """A submission's entry in the ranking, or None when it does not rank: the filter of
-    competitions.decide_declare_winner."""
-    if s.status is not Status.APPROVED or s.deleted or not s.scores:
-        return None
-    if s.team_id is None or s.submission_id is None or s.submitted_at is None:
-        return None
-    return ranking.standing(s.team_id, s.submission_id, s.submitted_at, s.scores.values())
 
 
 async def leaderboard_as_of(

@@ -18,8 +18,7 @@ from commands.actors import Role
 from read_api.consistency import Checkpoints
 from read_api.schemas import UserView
 from read_api.views import Views
-from write_api import tokens
-from write_api.context import header, unauthorized
+from write_api.context import bearer_claims, header, unauthorized
 from write_api.problems import ProblemError
 
 T = TypeVar("T")
@@ -35,6 +34,7 @@ class Viewer(msgspec.Struct, frozen=True):
     role: Role
     team_id: Any
     fresh: bool = False  # X-Min-Position was sent and reached: answer from the tables
+    profile: UserView | None = None  # the caller's own view, as signing in read it
 
 
 async def _fresh(request: Request[Any, Any, Any], state: State) -> bool:
@@ -75,20 +75,14 @@ async def _viewer(request: Request[Any, Any, Any], state: State) -> Viewer:
     """The signed-in user, from the same JWT as the write API (a deleted account is 401),
     after the wait ``X-Min-Position`` asks for."""
     fresh = await _fresh(request, state)
-    scheme, _, token = (header(request.scope, b"authorization") or "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise unauthorized("sign in and send 'Authorization: Bearer <token>'")
-    checked: tokens.CheckedTokens = state.tokens
-    claims = checked.read(token.strip())
-    if claims is None:
-        raise unauthorized("the token is invalid or expired")
+    claims = bearer_claims(request)
     views: Views = state.views
     profile = await views.get(UserView, claims.user_id, fresh)
     if profile is None:  # signed in, not projected yet: a new account, as the token says
         return Viewer(claims.user_id, claims.role, None, fresh)
     if profile.deleted_at is not None:
         raise unauthorized("this account no longer exists")
-    return Viewer(profile.user_id, Role(profile.role), profile.team_id, fresh)
+    return Viewer(profile.user_id, Role(profile.role), profile.team_id, fresh, profile)
 
 
 def views_of(request: Request[Any, Any, Any]) -> Views:

@@ -26,7 +26,6 @@ from workers.processing import caused_by
 
 log = logging.getLogger(__name__)
 
-QUEUE = "evaluation_assignment"
 # Each live judge's open work: assignments to live submissions they have not scored.
 OPEN_LOAD = """
 SELECT u.user_id, count(s.submission_id) FILTER (WHERE e.evaluation_id IS NULL)

@@ -35,7 +35,6 @@ from workers.settings import Settings
 
 log = logging.getLogger(__name__)
 
-QUEUE = "notifications"
 TABLES_WAIT_SECONDS = 10.0
 DUE_EVENTS = """
 SELECT event_id, end_date FROM read.competitive_event

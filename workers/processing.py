@@ -17,7 +17,6 @@ from eventstore.records import RecordedEvent
 from workers.pdfcheck import PdfLimits, PdfRejected, check_pdf
 from write_api.files import S3FileStore
 
-QUEUE = "submission_processing"
 MISSING = "The uploaded file could not be found in storage; upload it again."
 
 

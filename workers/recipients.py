@@ -18,7 +18,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from projections import tables
-from projections.watermark import WATERMARK, watermark_params
+from projections.watermark import read_watermark, watermark_params
 from workers.notices import (
     AssignedJudge,
     Audience,
@@ -141,9 +141,7 @@ class TablesWatermark:
         self.seen = 0
 
     async def current(self) -> int:
-        async with self._pool.connection() as conn:
-            row = await (await conn.execute(WATERMARK, self._params)).fetchone()
-        self.seen = max(self.seen, int(row[0]) if row and row[0] is not None else 0)
+        self.seen = max(self.seen, await read_watermark(self._pool, self._params))
         return self.seen
 
     async def reached(self, position: int, seconds: float) -> bool:

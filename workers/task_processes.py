@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from events.catalog import domain_codec
 from eventstore.pool import open_pool
-from eventstore.store import EventStore
+from workers import topology
 from workers.assignment import JudgeAssigner
 from workers.bootstrap import services_for
 from workers.lifecycle import stop_event
@@ -17,7 +16,7 @@ from workers.settings import Settings
 from workers.tasks import Handler, TaskWorker, run_task_worker
 from write_api.files import S3FileStore
 
-WORKERS = ("submission_processing", "evaluation_assignment", "notifications")
+WORKERS = tuple(queue.name for queue in topology.TASK_QUEUES)
 
 
 async def run_worker(settings: Settings, name: str) -> None:
@@ -25,11 +24,11 @@ async def run_worker(settings: Settings, name: str) -> None:
     pool = await open_pool(settings.database_url, min_size=1, max_size=4, name=name)
     try:
         files = S3FileStore.from_config(settings)
-        await asyncio.to_thread(files.ensure_bucket)
         services = services_for(settings, pool, files)
         handler: Handler
         match name:
-            case "submission_processing":
+            case "submission_processing":  # the only worker that reads the bucket
+                await asyncio.to_thread(files.ensure_bucket)
                 limits = PdfLimits(
                     max_pages=settings.pdf_max_pages, seconds=settings.pdf_check_seconds
                 )
@@ -40,7 +39,7 @@ async def run_worker(settings: Settings, name: str) -> None:
                 handler = notifications_for(settings, services, pool)
             case _:
                 raise ValueError(f"no worker named {name}")
-        worker = TaskWorker(name, EventStore(pool, domain_codec()), handler)
+        worker = TaskWorker(name, services.repository.store, handler)
         timers = []
         if isinstance(handler, Notifications):  # deadline reminders, on a timer
             timers.append(handler.run_reminders(stopping, settings.reminder_interval_seconds))

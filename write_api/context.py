@@ -112,16 +112,22 @@ def anonymous_command(request: Request[Any, Any, Any]) -> CommandContext:
     return _context(request, None)
 
 
-async def _actor(request: Request[Any, Any, Any]) -> Actor:
+def bearer_claims(request: Request[Any, Any, Any]) -> tokens.Claims:
+    """The claims of the request's bearer token, checked (and kept) by the app's tokens;
+    401 without a token or with a bad one. Both APIs sign callers in with it."""
     scheme, _, token = (header(request.scope, _AUTHORIZATION) or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise unauthorized("sign in and send 'Authorization: Bearer <token>'")
-    state = request.app.state
-    checked: tokens.CheckedTokens = state.tokens
+    checked: tokens.CheckedTokens = request.app.state.tokens
     claims = checked.read(token.strip())
     if claims is None:
         raise unauthorized("the token is invalid or expired")
-    actor = await active_actor(state.services, claims.user_id)
+    return claims
+
+
+async def _actor(request: Request[Any, Any, Any]) -> Actor:
+    claims = bearer_claims(request)
+    actor = await active_actor(request.app.state.services, claims.user_id)
     if actor is None:
         raise unauthorized("this account no longer exists")
     return actor

@@ -85,7 +85,7 @@ class IdempotencyMiddleware:
             return
         state = scope["litestar_app"].state
         pool: AsyncConnectionPool[AsyncConnection] = state.pool
-        caller = self._caller(scope, state.token_config)
+        caller = self._caller(scope, state.tokens)
         request_line = f"{raw['method']} {raw['path']}?{raw.get('query_string', b'')!r}\n"
         # Keyed, because bodies hold passwords: a plain SHA-256 kept in the table would let
         # whoever reads it test password guesses at hash speed instead of bcrypt's.
@@ -103,9 +103,9 @@ class IdempotencyMiddleware:
             await self._repeat(receive, send, stored, digest)
 
     @staticmethod
-    def _caller(scope: Scope, config: tokens.TokenConfig) -> str:
+    def _caller(scope: Scope, checked: tokens.CheckedTokens) -> str:
         authorization = header(scope, b"authorization") or ""
-        claims = tokens.read(config, authorization.removeprefix("Bearer ").strip())
+        claims = checked.read(authorization.removeprefix("Bearer ").strip())
         return "anonymous" if claims is None else str(claims.user_id)
 
     async def _first(

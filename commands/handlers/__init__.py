@@ -10,7 +10,7 @@ from uuid import UUID
 import msgspec
 
 from commands.ports import CommandContext, Services
-from commands.repository import Aggregate, Loaded
+from commands.repository import Aggregate
 from events.base import Event
 from eventstore.errors import ConcurrencyConflict
 
@@ -65,9 +65,8 @@ async def on_one_stream(
     ``new``: the command creates the aggregate under an id the server has just made (a
     uuid4), so there is nothing to load: it is decided on the initial state. Should the id
     exist after all, the append at version 0 is a concurrency conflict (HTTP 409)."""
-    if new:
-        loaded = Loaded(aggregate.stream_id(entity_id), 0, aggregate.initial)
-    else:
-        loaded = await services.repository.load(aggregate, entity_id)
+    loaded = (
+        aggregate.fresh(entity_id) if new else await services.repository.load(aggregate, entity_id)
+    )
     result = await services.repository.save([loaded.append(decide(loaded.state))], ctx.metadata())
     return Outcome(result.last_position, entity_id)

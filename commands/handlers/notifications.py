@@ -18,7 +18,9 @@ async def record_notification(services: Services, ctx: CommandContext, notice: N
     The stream is new (version 0) and the (recipient, trigger, kind) claim is taken in the
     same transaction, so of two concurrent or repeated recordings exactly one commits: the
     other finds the stream taken or the key claimed, and nothing of it is written."""
-    loaded = await services.repository.load(NOTIFICATIONS, notice.notification_id)
+    # Its id is made from (recipient, trigger, kind): a repeat is refused by the append, so
+    # there is nothing to load first.
+    loaded = NOTIFICATIONS.fresh(notice.notification_id)
     decided = notifications.decide_record(loaded.state, ctx.who, notice)
     if not decided:
         return False

@@ -12,7 +12,7 @@ from commands.actors import Actor
 from commands.errors import Conflict
 from commands.handlers import Outcome, on_one_stream, retrying
 from commands.ports import CommandContext, Services
-from commands.repository import TEAMS, USERS, Loaded
+from commands.repository import TEAMS, USERS
 from commands.users import RegisterUser, SealedProfile, UserState
 from eventstore.errors import UniqueKeyTaken
 from eventstore.records import StreamAppend, UniqueClaim
@@ -32,8 +32,7 @@ async def hash_password(password: str, rounds: int) -> str:
 async def register(services: Services, ctx: CommandContext, command: RegisterUser) -> Outcome:
     """Self-registration (no actor) or an account made by an ORGANIZER or the CLI."""
     users.check_registration(command, ctx.actor)
-    # The id is new, so the stream is: nothing to load (the append at version 0 checks it).
-    loaded = Loaded(USERS.stream_id(command.user_id), 0, UserState())
+    loaded = USERS.fresh(command.user_id)  # a new id: nothing to load
     key = email_hash(services.email_hash_key, command.email)
     if await services.repository.store.claim_owner(EMAIL_SCOPE, key) is not None:
         raise Conflict("this email is registered already", "email")

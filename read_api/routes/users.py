@@ -57,8 +57,10 @@ async def _user(
 ) -> Response[UserView]:
     """``user_id`` None: the caller."""
     viewer = viewer_of(request)
-    views: Views = views_of(request)
-    user = await views.get(UserView, user_id or viewer.user_id, viewer.fresh)
+    user = viewer.profile if user_id in (None, viewer.user_id) else None
+    if user is None:  # another user's, or the caller's not projected when signing in
+        views: Views = views_of(request)
+        user = await views.get(UserView, user_id or viewer.user_id, viewer.fresh)
     if user is None:
         not_found("user")
     visible(user.deleted_at, viewer, "user", deleted)

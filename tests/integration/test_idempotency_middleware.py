@@ -10,13 +10,14 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from write_api.idempotency import IdempotencyMiddleware
-from write_api.tokens import TokenConfig
+from write_api.tokens import CheckedTokens, TokenConfig
 
 KEPT = "SELECT status, request_hash IS NOT NULL FROM write_api.idempotency WHERE key = %s"
 
 
 def scope(pool: AsyncConnectionPool[AsyncConnection], key: str) -> dict[str, Any]:
-    state = SimpleNamespace(pool=pool, token_config=TokenConfig(secret="s" * 32))
+    config = TokenConfig(secret="s" * 32)
+    state = SimpleNamespace(pool=pool, token_config=config, tokens=CheckedTokens(config))
     return {
         "type": "http",
         "method": "POST",

@@ -22,7 +22,7 @@ from eventstore.pool import open_pool
 from eventstore.store import EventStore
 from eventstore.vault import Vault
 from projections.cache import Cache
-from projections.watermark import WATERMARK, watermark_params
+from projections.watermark import read_watermark, watermark_params
 from tests.support.broker import fresh_vhost
 from workers import projector
 from workers.consumer import run_consumer
@@ -55,11 +55,7 @@ class Fanout:
     cache: Cache
 
     async def watermark(self) -> int:
-        async with self.read_pool.connection() as conn:
-            params = watermark_params(["tables"], PARTITIONS)
-            row = await (await conn.execute(WATERMARK, params)).fetchone()
-        assert row is not None
-        return int(row[0])
+        return await read_watermark(self.read_pool, watermark_params(["tables"], PARTITIONS))
 
     async def caught_up(self, seconds: float = 30.0) -> None:
         """Wait until the read tables reflect every committed event.
