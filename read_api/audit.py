@@ -222,12 +222,16 @@ def _owner(raw: RawEvent) -> UUID | None:
         return None
 
 
-async def history_page(conn: AsyncConnection, vault: Vault, history: History) -> Page[AuditEvent]:
-    """One page of the history; ``next_cursor`` is the ``after`` of the next page."""
+async def history_page(
+    pool: AsyncConnectionPool[AsyncConnection], history: History
+) -> Page[AuditEvent]:
+    """One page of the history; ``next_cursor`` is the ``after`` of the next page. The rows
+    are opened after their connection went back (opening takes one for the users' keys)."""
     asked = msgspec.structs.replace(history, limit=history.limit + 1)
-    raws = await read_history(conn, asked)
+    async with pool.connection() as conn:
+        raws = await read_history(conn, asked)
     more = len(raws) > history.limit
-    shown = await Opener(vault).show(raws[: history.limit])
+    shown = await Opener(Vault(pool)).show(raws[: history.limit])
     return Page(shown, str(shown[-1].global_position) if more and shown else None)
 
 

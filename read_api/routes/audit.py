@@ -13,9 +13,9 @@ from litestar.datastructures import State
 from litestar.params import Parameter, QueryParameter
 from litestar.response import Stream
 from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 
 from commands.actors import Role
-from eventstore.vault import Vault
 from eventstore.verify import VerifyReport
 from eventstore.verify import verify as verify_chains
 from read_api import audit
@@ -87,11 +87,13 @@ def auditor(viewer: Viewer) -> None:
 
 
 async def leaderboard_as_of(
-    viewer: Viewer, conn: AsyncConnection, event_id: UUID, as_of: str
+    viewer: Viewer, pool: AsyncConnectionPool[AsyncConnection], event_id: UUID, as_of: str
 ) -> Leaderboard:
     """``GET /events/{event_id}/leaderboard?as_of=``: rebuilt from the event store."""
     auditor(viewer)
-    found = await audit.leaderboard_as_of(conn, event_id, parse_as_of(as_of))
+    moment = parse_as_of(as_of)
+    async with pool.connection() as conn:
+        found = await audit.leaderboard_as_of(conn, event_id, moment)
     if found is None:
         not_found(f"event as of {as_of}")
     return found
@@ -124,8 +126,7 @@ class AuditController(Controller):
         ``next_cursor`` is the ``after`` of the next page (null at the end)."""
         auditor(viewer_of(request))
         history = filters(stream, event_type, since, until, after=after, limit=limit, actor=actor)
-        async with connection(request) as conn:
-            return await audit.history_page(conn, Vault(state.pool), history)
+        return await audit.history_page(state.pool, history)
 
     @get("/streams/{stream_id:str}", operation_id="auditStream", responses=ERRORS)
     async def stream(
@@ -137,8 +138,7 @@ class AuditController(Controller):
         auditor(viewer_of(request))
         stream = clean_text(stream_id, "stream_id")
         history = History(stream=stream, after=after, limit=limit, safe=False)
-        async with connection(request) as conn:
-            found = await audit.history_page(conn, Vault(state.pool), history)
+        found = await audit.history_page(state.pool, history)
         if not found.items and after == 0:
             not_found("stream")
         return found
@@ -151,8 +151,7 @@ class AuditController(Controller):
         """Every event one request caused, across streams and workers, in order."""
         auditor(viewer_of(request))
         history = History(correlation=correlation_id, after=after, limit=limit, safe=False)
-        async with connection(request) as conn:
-            found = await audit.history_page(conn, Vault(state.pool), history)
+        found = await audit.history_page(state.pool, history)
         if not found.items and after == 0:
             not_found("correlation id")
         return found

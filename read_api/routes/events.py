@@ -126,8 +126,8 @@ class EventsController(Controller):
         ``as_of`` (ORGANIZER, AUDITOR): as it stood then, rebuilt from the event store."""
         viewer = viewer_of(request)
         if as_of is not None:
-            async with connection(request) as conn:
-                return tagged(request, await leaderboard_as_of(viewer, conn, event_id, as_of))
+            found = await leaderboard_as_of(viewer, request.app.state.pool, event_id, as_of)
+            return tagged(request, found)
         views = views_of(request)
         await live_event(views, viewer, event_id)
         standings = await views.standings(event_id, viewer.fresh)
