@@ -46,10 +46,12 @@ class Delete(msgspec.Struct, frozen=True):
 
 
 class RecomputeLeaderboard(msgspec.Struct, frozen=True, kw_only=True):
-    """The standings of the event this submission (or evaluation) belongs to may have changed."""
+    """The standings of the event this submission (or evaluation) belongs to may have changed;
+    or, for a team, of every event the team has a submission in (standings show its name)."""
 
     submission_id: UUID | None = None
     evaluation_id: UUID | None = None
+    team_id: UUID | None = None
 
 
 Change = Upsert | Update | Delete | RecomputeLeaderboard

@@ -126,6 +126,9 @@ def _teams(fact: Fact) -> list[Change] | None:
             return [
                 Upsert("team", {"team_id": event.team_id}, row),
                 Upsert("team_member", member, {"joined_at": at}),
+                # The team's submissions live in another partition and may have been ranked
+                # before this row existed, under no name.
+                RecomputeLeaderboard(team_id=event.team_id),
             ]
         case TeamMemberJoined(user_id=user_id):
             return [

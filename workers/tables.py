@@ -41,11 +41,13 @@ log = logging.getLogger(__name__)
 # standings (an evaluation in one partition, its submission's approval in another), the one
 # that takes the lock second sees every row the first one wrote (read committed), including
 # a submission row that did not exist yet when the first looked. A lock per event cannot give
-# that: the first may not know the event yet. One lock also means no lock-order deadlocks.
+# that: the first may not know the event yet. The same holds for a team's row, whose name the
+# standings show. One lock also means no lock-order deadlocks.
 LOCK_STANDINGS = "SELECT pg_advisory_xact_lock(hashtextextended('kazrockets:leaderboard', 0))"
 EVENTS_OF = """
 SELECT DISTINCT s.event_id FROM submission s
 WHERE s.submission_id = ANY(%(submissions)s::uuid[])
+   OR s.team_id = ANY(%(teams)s::uuid[])
    OR s.submission_id IN (SELECT e.submission_id FROM evaluation e
                           WHERE e.evaluation_id = ANY(%(evaluations)s::uuid[]))
 """
@@ -207,6 +209,7 @@ async def recompute_standings(
     params = {
         "submissions": [c.submission_id for c in changes if c.submission_id is not None],
         "evaluations": [c.evaluation_id for c in changes if c.evaluation_id is not None],
+        "teams": [c.team_id for c in changes if c.team_id is not None],
     }
     events = [row[0] for row in await (await conn.execute(EVENTS_OF, params)).fetchall()]
     for event_id in events:

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import AsyncConnection
@@ -110,3 +111,41 @@ async def test_an_evaluation_and_its_submissions_approval_in_two_partitions_both
         (team_id, 70.0, 1)
     ]
     assert standings.as_of_position == 2
+
+
+@pytest.mark.parametrize("team_first", [True, False])
+async def test_a_team_created_in_another_partition_than_its_scores_is_named(
+    read_pool: AsyncConnectionPool[AsyncConnection], clean_db: None, team_first: bool
+) -> None:
+    """The team's row and its scored submission are written by two partitions at once: the
+    standings show the team's name whichever of the two recomputes them first."""
+    event_id, team_id, submission_id = uuid4(), uuid4(), uuid4()
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    async with read_pool.connection() as team, read_pool.connection() as scoring:
+        await team.execute("BEGIN")
+        await team.execute(
+            "INSERT INTO team (team_id, name, captain_id, created_at, updated_at)"
+            " VALUES (%s, 'Rocketeers', %s, %s, %s)",
+            (team_id, uuid4(), at, at),
+        )
+        await scoring.execute("BEGIN")
+        await scoring.execute(
+            INSERT_SUBMISSION, (submission_id, team_id, event_id, "APPROVED", at, at)
+        )
+        await scoring.execute(INSERT_EVALUATION, (uuid4(), submission_id, uuid4(), 70, at, at))
+        first, second = (team, scoring) if team_first else (scoring, team)
+        recomputes = {
+            team: [RecomputeLeaderboard(team_id=team_id)],
+            scoring: [RecomputeLeaderboard(submission_id=submission_id)],
+        }
+        await recompute_standings(first, recomputes[first], 1)
+        late = asyncio.create_task(recompute_standings(second, recomputes[second], 2))
+        await asyncio.sleep(0.2)
+        assert not late.done()  # waits for the first transaction to end
+        await first.execute("COMMIT")
+        assert await late == [event_id]
+        await second.execute("COMMIT")
+        standings = await read_standings(second, event_id)
+
+    assert standings is not None
+    assert [(s.team_id, s.team_name) for s in standings.items] == [(team_id, "Rocketeers")]
