@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Sequence
@@ -14,7 +13,7 @@ from commands.users import ACCOUNT_ROLES
 from eventstore.migrate import migrate
 from eventstore.pool import open_pool
 from eventstore.verify import verify
-from workers import audit_cli, fanout
+from workers import audit_cli, fanout, lifecycle
 from workers.accounts import create_user
 from workers.apps import MIGRATED_PACKAGES
 from workers.dlq import run_dlq
@@ -104,7 +103,7 @@ async def _status(settings: Settings) -> int:
 def _run(settings: Settings) -> int:
     _migrate(settings)
     log.info("starting platform", extra={"settings": safe_view(settings)})
-    asyncio.run(supervise(PLATFORM_PROCESSES))
+    lifecycle.run(supervise(PLATFORM_PROCESSES))
     return 0
 
 
@@ -118,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         case "migrate":
             return _migrate(settings)
         case "sealer":
-            asyncio.run(run_sealer(settings))
+            lifecycle.run(run_sealer(settings))
             return 0
         case "write-api":
             return serve(
@@ -135,39 +134,39 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settings.api_workers,
             )
         case "relay":
-            asyncio.run(fanout.run_relay(settings))
+            lifecycle.run(fanout.run_relay(settings))
             return 0
         case "projector" if args.name == "redis":
-            asyncio.run(fanout.run_views(settings))
+            lifecycle.run(fanout.run_views(settings))
             return 0
         case "projector" if args.name == "tables":
-            asyncio.run(fanout.run_projector(settings))
+            lifecycle.run(fanout.run_projector(settings))
             return 0
         case "projector":
-            asyncio.run(supervise([("projector", "tables"), ("projector", "redis")]))
+            lifecycle.run(supervise([("projector", "tables"), ("projector", "redis")]))
             return 0
         case "worker":
-            asyncio.run(run_worker(settings, args.name))
+            lifecycle.run(run_worker(settings, args.name))
             return 0
         case "dlq":
-            return asyncio.run(
+            return lifecycle.run(
                 run_dlq(
                     settings.rabbitmq_url, settings.projector_partitions, args.action, args.name
                 )
             )
         case "status":
-            return asyncio.run(_status(settings))
+            return lifecycle.run(_status(settings))
         case "replay":
-            asyncio.run(fanout.run_replay(settings))
+            lifecycle.run(fanout.run_replay(settings))
             return 0
         case "create-user":
-            return asyncio.run(
+            return lifecycle.run(
                 create_user(settings, args.email, args.password, args.name, args.role)
             )
         case "audit" if args.audit_command == "verify" and args.file is None:
-            return asyncio.run(_audit_verify(settings))
+            return lifecycle.run(_audit_verify(settings))
         case "audit":
-            return asyncio.run(audit_cli.run(settings, args))
+            return lifecycle.run(audit_cli.run(settings, args))
     raise AssertionError(f"unhandled command {args.command}")
 
 

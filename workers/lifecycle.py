@@ -1,10 +1,26 @@
-"""Clean shutdown: turn SIGTERM and SIGINT into an asyncio event a main() can wait on."""
+"""Running a process's main coroutine, and clean shutdown: SIGTERM and SIGINT become an
+asyncio event the coroutine can wait on."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import signal
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import uvloop
+
+T = TypeVar("T")
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """Run a process's main coroutine on uvloop: the same asyncio API, with the event loop,
+    sockets and timers in C (libuv), for the processes that move every event (relay,
+    projectors, workers). The API servers get it from granian, which picks uvloop when
+    installed."""
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
 
 
 def stop_event() -> asyncio.Event:
