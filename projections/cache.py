@@ -15,11 +15,13 @@ Redis is a cache of the read tables: everything here can be flushed and is refil
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeAlias
 from uuid import UUID
 
 import msgspec
 from redis.asyncio import Redis, RedisCluster
+from redis.exceptions import NoScriptError
 
 RedisClient: TypeAlias = Redis | RedisCluster
 
@@ -55,6 +57,15 @@ redis.call('EXPIRE', KEYS[1], 3600)
 redis.call('EXPIRE', KEYS[2], 3600)
 return 1
 """
+
+
+class ViewUpdate(msgspec.Struct, frozen=True):
+    """A view to set at a stream version (``body`` None: a tombstone; ``ttl`` 0: none)."""
+
+    key: str
+    version: int
+    body: bytes | None
+    ttl: int = 0
 
 
 class Standing(msgspec.Struct, frozen=True):
@@ -109,6 +120,30 @@ class Cache:
         """Set a view (``body`` None: a tombstone) unless Redis holds a newer one."""
         args: list[Any] = [version, b"" if body is None else body, ttl]
         return bool(await self._write_view(keys=[view], args=args))
+
+    async def write_views(self, updates: Sequence[ViewUpdate]) -> int:
+        """Set many views; how many were written. Each is the compare-and-set of
+        ``write_view``: one Redis takes them all in one pipelined round trip (sent again if
+        the server had lost the script); a cluster, whose pipelines refuse scripts, one by one."""
+        if not updates:
+            return 0
+        if isinstance(self.redis, RedisCluster):
+            return sum([await self.write_view(u.key, u.version, u.body, u.ttl) for u in updates])
+        for _ in range(2):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for update in updates:
+                    body = b"" if update.body is None else update.body
+                    pipe.evalsha(
+                        self._write_view.sha, 1, update.key, update.version, body, update.ttl
+                    )
+                results = await pipe.execute(raise_on_error=False)
+            if not any(isinstance(result, NoScriptError) for result in results):
+                break
+            await self.redis.script_load(WRITE_VIEW)
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+        return sum(int(result) for result in results)
 
     async def read_view(self, view: str) -> bytes | None:
         """A view's JSON, or None on a miss or a tombstone."""

@@ -19,7 +19,7 @@ from psycopg_pool import AsyncConnectionPool
 from eventstore.store import EventStore
 from eventstore.vault import Vault, open_with
 from projections import views
-from projections.cache import Cache
+from projections.cache import Cache, ViewUpdate
 from projections.changes import Fact, Sealed
 from workers.consumer import PartitionConsumer, stored, unpack
 from workers.projector import ADVANCE_PARTITION
@@ -52,20 +52,29 @@ class ViewsProjector(PartitionConsumer):
             opened[field] = item
         return opened
 
-    async def apply(self, fact: Fact, version: int) -> int:
-        written = 0
-        for change in views.project(fact):
-            body = (
-                None if change.value is None else _encoder.encode(await self._opened(change.value))
+    async def _updates(self, fact: Fact, version: int) -> list[ViewUpdate]:
+        return [
+            ViewUpdate(
+                change.key,
+                version,
+                None if change.value is None else _encoder.encode(await self._opened(change.value)),
+                change.ttl or 0,
             )
-            written += await self._cache.write_view(change.key, version, body, change.ttl or 0)
+            for change in views.project(fact)
+        ]
+
+    async def apply(self, fact: Fact, version: int) -> int:
+        written = await self._cache.write_views(await self._updates(fact, version))
         self.applied += written
         return written
 
     async def handle(self, batch: list[AbstractIncomingMessage]) -> None:
+        """A run's views in one Redis round trip, then the partition's position."""
         run = await stored(self._store, unpack(batch))
+        updates: list[ViewUpdate] = []
         for raw in run.events:
             recorded = self._store.decode(raw)
-            await self.apply(fact(recorded), recorded.version)
+            updates += await self._updates(fact(recorded), recorded.version)
+        self.applied += await self._cache.write_views(updates)
         async with self._pool.connection() as conn:
             await conn.execute(ADVANCE_PARTITION, (views.NAME, run.partition, run.position))

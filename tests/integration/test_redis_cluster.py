@@ -12,7 +12,7 @@ from uuid import uuid4
 import pytest
 from redis import Redis as SyncRedis
 
-from projections.cache import Cache, RedisClient, Standing, Standings, connect
+from projections.cache import Cache, RedisClient, Standing, Standings, ViewUpdate, connect
 from write_api.problems import ProblemError
 from write_api.throttle import LoginThrottle
 
@@ -92,6 +92,17 @@ async def test_views_and_standings_are_written_forward_on_a_cluster(client: Redi
     assert await cache.write_standings(newer)
     assert not await cache.write_standings(Standings(event_id, 3, revision=4, items=[]))
     assert await cache.read_standings(event_id) == newer
+
+
+async def test_many_views_are_written_at_once_on_a_cluster(client: RedisClient) -> None:
+    cache = Cache(client)
+    views = [f"kazrockets:user:{uuid4()}" for _ in range(20)]  # spread over the nodes
+    await cache.write_views([ViewUpdate(view, 3, b'{"v": 3}', ttl=60) for view in views])
+    written = await cache.write_views(
+        [ViewUpdate(view, version, b'{"v": %d}' % version) for view in views for version in (2, 4)]
+    )
+    assert written == len(views)  # only version 4: 2 is older than what each holds
+    assert [await cache.read_view(view) for view in views] == [b'{"v": 4}'] * len(views)
 
 
 async def test_login_throttle_counts_on_a_cluster(client: RedisClient) -> None:

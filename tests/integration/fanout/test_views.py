@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from redis.asyncio import Redis
 
 from eventstore.vault import Vault
+from projections.cache import ViewUpdate
 from projections.changes import Fact
 from projections.views import project
 from read_api.schemas import EventView, UserView
@@ -73,3 +74,15 @@ async def test_a_view_the_projector_writes_equals_the_one_the_read_api_refills(
     await same(EventView, world.events[0])
     await same(UserView, world.participants[0].user_id)
     await same(UserView, world.organizer.user_id)
+
+
+async def test_view_writes_survive_redis_losing_its_scripts(fanout: Fanout, redis: Redis) -> None:
+    """A Redis restarted (or SCRIPT FLUSHed) between two batches: the pipeline is sent again
+    after loading the script, and each view is still written once."""
+    views = [f"kazrockets:event:{uuid4()}" for _ in range(3)]
+    await fanout.cache.write_views([ViewUpdate(view, 1, b"{}") for view in views])
+    await redis.script_flush()
+    updates = [ViewUpdate(view, 2, b'{"v": 2}', ttl=60) for view in views]
+    assert await fanout.cache.write_views([*updates, *updates]) == len(views)
+    assert [await fanout.cache.read_view(view) for view in views] == [b'{"v": 2}'] * 3
+    assert 0 < await redis.ttl(views[0]) <= 60
