@@ -12,6 +12,7 @@ import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable
+from uuid import UUID
 
 import aio_pika
 import msgspec
@@ -67,6 +68,12 @@ async def stored(store: EventStore, run: Run) -> Run:
     if not run.events:
         return run
     positions = await store.stored_positions([event.event_id for event in run.events])
+    return await held(store, run, positions)
+
+
+async def held(store: EventStore, run: Run, positions: dict[UUID, int]) -> Run:
+    """The run without the events not stored at their position (``positions``: where the
+    store holds each of them, as ``EventStore.stored_positions`` finds them)."""
     kept = [e for e in run.events if positions.get(e.event_id) == e.global_position]
     if len(kept) == len(run.events):
         return run

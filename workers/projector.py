@@ -19,11 +19,11 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from eventstore.records import RecordedEvent
-from eventstore.store import EventStore
+from eventstore.store import STORED_POSITIONS, EventStore
 from projections import tables
 from projections.cache import Cache
 from projections.changes import RecomputeLeaderboard
-from workers.consumer import PartitionConsumer, stored, unpack
+from workers.consumer import PartitionConsumer, Run, held, unpack
 from workers.tables import Statement, TableWriter, publish_standings, recompute_standings
 
 log = logging.getLogger(__name__)
@@ -85,23 +85,32 @@ class TablesProjector(PartitionConsumer):
 
     async def handle(self, batch: list[AbstractIncomingMessage]) -> None:
         """Apply a run of one partition's messages in one transaction, ticks included."""
-        run = await stored(self._store, unpack(batch))
-        events = [self._store.decode(raw) for raw in run.events]
-        await self._apply_all(events, run.partition, run.position)
+        run = unpack(batch)
+        await self._apply_all(run, run.partition, run.position)
 
     async def _apply_all(
-        self, events: list[RecordedEvent], partition: int | None, position: int
+        self, events: list[RecordedEvent] | Run, partition: int | None, position: int
     ) -> list[bool]:
         """Events, the standings they change and the partition's position, in one
-        transaction of two or three round trips whatever the number of events: the streams
-        are locked and their versions read, then every row change, the new versions and the
-        position go in one pipeline (the position after the standings, when an event changes
-        them: they are recomputed from what the transaction wrote). The new standings go to
-        Redis after the commit."""
+        transaction of two round trips whatever the number of events (more when standings
+        change): the streams are locked and their versions read (and a run's events looked
+        up in the store, see ``workers.consumer.stored``), then every row change, the new
+        versions, the position and the commit go together (the position after the
+        standings, when an event changes them: they are recomputed from what the transaction
+        wrote). The new standings go to Redis after the commit."""
         recomputes: list[RecomputeLeaderboard] = []
-        async with self._pool.connection() as conn, conn.transaction():
-            streams = sorted({e.stream_id for e in events})
+        async with self._pool.connection() as conn, conn.pipeline(), conn.transaction():
+            raw = events.events if isinstance(events, Run) else events
+            streams = sorted({e.stream_id for e in raw})
+            looking = None
+            if isinstance(events, Run) and events.events:
+                ids = [e.event_id for e in events.events]
+                looking = await conn.execute(STORED_POSITIONS, (ids,))
             before = await self._lock(conn, streams)
+            if isinstance(events, Run):
+                found: dict[UUID, int] = {} if looking is None else dict(await looking.fetchall())
+                run = await held(self._store, events, found)
+                events, position = [self._store.decode(e) for e in run.events], run.position
             seen = dict(before)
             planned: list[Statement] = []
             applied = [await self._plan(e, seen, planned, recomputes) for e in events]
@@ -122,12 +131,10 @@ class TablesProjector(PartitionConsumer):
 
     @staticmethod
     async def _send(conn: AsyncConnection, statements: list[Write]) -> None:
-        """Statements whose results nobody reads, in order, in one round trip."""
-        if not statements:
-            return
-        async with conn.pipeline():
-            for query, params in statements:
-                await conn.execute(query, params)
+        """Statements whose results nobody reads, in order: queued in the pipeline, sent with
+        whatever is read next (or the commit)."""
+        for query, params in statements:
+            await conn.execute(query, params)
 
     @staticmethod
     async def _lock(conn: AsyncConnection, streams: list[str]) -> dict[str, int]:
@@ -135,13 +142,13 @@ class TablesProjector(PartitionConsumer):
         two consumers of one partition overlapping during a hand-over apply a stream's events
         one at a time, and cannot deadlock); the version each has applied (0: none).
 
-        One round trip, two statements: the versions are read by a statement of their own,
-        whose snapshot is taken once the locks are held."""
+        In the pipeline with what was queued before (the transaction's start): one round
+        trip, two statements, the versions read by a statement of their own, whose snapshot
+        is taken once the locks are held."""
         if not streams:  # only ticks
             return {}
-        async with conn.pipeline():
-            await conn.execute(LOCKS, (REPLAY_LOCK, streams))
-            reading = await conn.execute(VERSIONS, (streams, tables.NAME))
+        await conn.execute(LOCKS, (REPLAY_LOCK, streams))
+        reading = await conn.execute(VERSIONS, (streams, tables.NAME))
         found = {stream: 0 for stream in streams}
         found.update({str(stream): int(version) for stream, version in await reading.fetchall()})
         return found
