@@ -97,8 +97,6 @@ def to_message(
     tick says), so a partition that received an event needs no tick."""
     headers: dict[str, Any] = {
         "position": event.global_position,
-        "stream_id": event.stream_id,
-        "version": event.version,
         "partition": topology.partition_of(event.stream_id, partitions),
     }
     if through is not None:
@@ -122,8 +120,7 @@ def to_message(
         _encoder.encode(body),
         message_id=str(event.event_id),
         correlation_id=correlation,
-        type=event.type,
-        content_type="application/json",
+        type=event.type,  # what `kazrockets dlq list` shows of a parked message
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         headers=headers,
     )
