@@ -73,9 +73,10 @@ def viewer_of(request: Request[Any, Any, Any]) -> Viewer:
 
 async def _viewer(request: Request[Any, Any, Any], state: State) -> Viewer:
     """The signed-in user, from the same JWT as the write API (a deleted account is 401),
-    after the wait ``X-Min-Position`` asks for."""
-    fresh = await _fresh(request, state)
+    after the wait ``X-Min-Position`` asks for. The token is checked first: a caller without
+    a valid one is refused at once, and never holds a wait."""
     claims = bearer_claims(request)
+    fresh = await _fresh(request, state)
     views: Views = state.views
     profile = await views.get(UserView, claims.user_id, fresh)
     if profile is None:  # signed in, not projected yet: a new account, as the token says

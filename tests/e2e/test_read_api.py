@@ -39,6 +39,18 @@ async def test_a_position_the_projections_cannot_reach_in_time_is_503_with_retry
     assert bad.status_code == 422
 
 
+async def test_a_caller_without_a_valid_token_is_refused_before_any_wait(
+    platform: Platform, organizer: User
+) -> None:
+    """A position nobody reaches would hold the request for the whole wait: without a valid
+    token the answer is 401 at once."""
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}):
+        started = asyncio.get_running_loop().time()
+        answer = await platform.read("/users/me", position=2**62, headers=headers)
+        assert answer.status_code == 401
+        assert asyncio.get_running_loop().time() - started < 1.0  # the wait is 2 s
+
+
 async def test_walking_the_pages_during_inserts_returns_each_existing_row_once(
     platform: Platform, organizer: User
 ) -> None:
