@@ -5,12 +5,12 @@ and ports of its own, signs an organizer in, then drives ``POST /events`` with `
 (``BENCH_LAG_CONNECTIONS`` connections, default 64, for ``BENCH_LAG_SECONDS``, default 30),
 paced on a clock to ask for ``BENCH_LAG_RATE`` commands per second (default 500; the rate
 achieved is reported, lower when the write API cannot keep up). A watcher reads the `tables`
-projection's watermark every 2 ms. Where the machine's CPU went during the run is printed per
-part (each `kazrockets` process, PostgreSQL, RabbitMQ, Redis, wrk). An event's lag is the
-time from its commit (``recorded_at``, the database's clock, the same clock as the watcher's
-on one machine) to the first watermark at or past its position; p50 and p99 over every event
-of the run. The load generator only makes load: the numbers do not depend on how fast it
-reads answers.
+projection's watermark every ``BENCH_LAG_SAMPLE_MS`` (default 5) ms. Where the machine's CPU
+went during the run is printed per part (each `kazrockets` process, PostgreSQL, RabbitMQ,
+Redis, wrk). An event's lag is the time from its commit (``recorded_at``, the database's
+clock, the same clock as the watcher's on one machine) to the first watermark at or past its
+position; p50 and p99 over every event of the run. The load generator only makes load: the
+numbers do not depend on how fast it reads answers.
 """
 
 from __future__ import annotations
@@ -61,6 +61,9 @@ ORDER BY global_position
 # Projector partitions; by default the platform's own default.
 PARTITIONS = int(os.environ.get("BENCH_LAG_PARTITIONS", Settings().projector_partitions))
 THREADS = 2  # wrk -t
+# The watcher's query competes with the platform for the same two cores: every 2 ms it cost
+# about a tenth of a core (PostgreSQL and this process); every 5 ms adds at most 5 ms to a lag.
+SAMPLE_SECONDS = env_float("BENCH_LAG_SAMPLE_MS", 5.0) / 1000
 # Paced on a clock, not by a fixed pause after each answer: each wrk thread hands out send
 # times {interval} ms apart to whichever of its connections is free, so the rate asked does
 # not drop as answers slow down (until every connection is busy). A thread that fell behind
@@ -159,7 +162,7 @@ async def watch(samples: Samples, done: asyncio.Event) -> None:
             now, (visible, published) = time.time(), row or (0, 0)
             samples.visible.append((now, int(visible)))
             samples.published.append((now, int(published)))
-            await asyncio.sleep(0.002)
+            await asyncio.sleep(SAMPLE_SECONDS)
 
 
 def drive(token: str, seconds: int, connections: int, rate: float, folder: Path) -> str:
@@ -246,7 +249,7 @@ async def main() -> list[Result]:
     seconds = round(env_float("BENCH_LAG_SECONDS", 30))
     connections = env_int("BENCH_LAG_CONNECTIONS", 64)
     rate = env_float("BENCH_LAG_RATE", 500)
-    env = platform_env(env_int("BENCH_LAG_API_WORKERS", 2))
+    env = platform_env(env_int("BENCH_LAG_API_WORKERS", Settings().api_workers))
     progress(f"  {machine_load()}")
     await asyncio.to_thread(fresh_database, DATABASE_URL)
     await asyncio.to_thread(fresh_vhost, VHOST)
