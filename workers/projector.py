@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from aio_pika.abc import AbstractIncomingMessage
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, AsyncCursor
 from psycopg_pool import AsyncConnectionPool
 
 from eventstore.records import RecordedEvent
@@ -89,7 +89,7 @@ class TablesProjector(PartitionConsumer):
         await self._apply_all(run, run.partition, run.position)
 
     async def _apply_all(
-        self, events: list[RecordedEvent] | Run, partition: int | None, position: int
+        self, source: list[RecordedEvent] | Run, partition: int | None, position: int
     ) -> list[bool]:
         """Events, the standings they change and the partition's position, in one
         transaction of two round trips whatever the number of events (more when standings
@@ -100,17 +100,11 @@ class TablesProjector(PartitionConsumer):
         wrote). The new standings go to Redis after the commit."""
         recomputes: list[RecomputeLeaderboard] = []
         async with self._pool.connection() as conn, conn.pipeline(), conn.transaction():
-            raw = events.events if isinstance(events, Run) else events
-            streams = sorted({e.stream_id for e in raw})
-            looking = None
-            if isinstance(events, Run) and events.events:
-                ids = [e.event_id for e in events.events]
-                looking = await conn.execute(STORED_POSITIONS, (ids,))
+            given = source.events if isinstance(source, Run) else source
+            streams = sorted({e.stream_id for e in given})
+            looking = await self._look_up(conn, source)
             before = await self._lock(conn, streams)
-            if isinstance(events, Run):
-                found: dict[UUID, int] = {} if looking is None else dict(await looking.fetchall())
-                run = await held(self._store, events, found)
-                events, position = [self._store.decode(e) for e in run.events], run.position
+            events, position = await self._stored_only(source, looking, position)
             seen = dict(before)
             planned: list[Statement] = []
             applied = [await self._plan(e, seen, planned, recomputes) for e in events]
@@ -128,6 +122,26 @@ class TablesProjector(PartitionConsumer):
         await self._publish(changed)
         self.applied += sum(applied)
         return applied
+
+    @staticmethod
+    async def _look_up(
+        conn: AsyncConnection, source: list[RecordedEvent] | Run
+    ) -> AsyncCursor[Any] | None:
+        """Queue the look-up of a run's events in the store (``workers.consumer.stored``)."""
+        if not isinstance(source, Run) or not source.events:
+            return None
+        return await conn.execute(STORED_POSITIONS, ([e.event_id for e in source.events],))
+
+    async def _stored_only(
+        self, source: list[RecordedEvent] | Run, looking: AsyncCursor[Any] | None, position: int
+    ) -> tuple[list[RecordedEvent], int]:
+        """The events to apply and how far the run reaches: a run without the events the store
+        does not hold, decoded."""
+        if not isinstance(source, Run):
+            return source, position
+        found: dict[UUID, int] = {} if looking is None else dict(await looking.fetchall())
+        run = await held(self._store, source, found)
+        return [self._store.decode(e) for e in run.events], run.position
 
     @staticmethod
     async def _send(conn: AsyncConnection, statements: list[Write]) -> None:
