@@ -13,8 +13,8 @@ from psycopg import AsyncConnection
 
 from eventstore.pool import open_pool
 from projections import cache
+from projections.watermark import Checkpoints
 from read_api.answers import Answers
-from read_api.consistency import Checkpoints
 from read_api.requests import sign_in
 from read_api.routes.audit import AuditController
 from read_api.routes.events import EventsController

@@ -21,8 +21,7 @@ from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 
 from commands import ranking
-from commands.competitions import CompetitionState
-from commands.competitions import standing as standing  # the ranking filter, used here
+from commands.competitions import CompetitionState, standing
 from commands.evaluations import EvaluationState
 from commands.repository import EVALUATIONS, EVENTS, SUBMISSIONS, TEAMS, USERS, Aggregate
 from commands.submissions import SubmissionState

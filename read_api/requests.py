@@ -15,7 +15,7 @@ from litestar.datastructures import State
 from psycopg import AsyncConnection
 
 from commands.actors import Role
-from read_api.consistency import Checkpoints
+from projections.watermark import Checkpoints
 from read_api.schemas import UserView
 from read_api.views import Views
 from write_api.context import bearer_claims, header, unauthorized

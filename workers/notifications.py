@@ -25,12 +25,14 @@ from commands.handlers.notifications import record_notification
 from commands.notifications import Notice
 from commands.ports import CommandContext, Services
 from eventstore.records import RecordedEvent
+from projections import tables
+from projections.watermark import Checkpoints
 from workers.lifecycle import sleep_or_stop
 from workers.mailer import Mail, Mailer, SmtpConfig
 from workers.messages import render
 from workers.notices import OpenEventTeams, Plan, deadline_kind, plan, reminder_id
 from workers.processing import caused_by
-from workers.recipients import Recipient, TablesWatermark, look_up, recorded_before
+from workers.recipients import Recipient, look_up, recorded_before
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,7 +56,7 @@ class Notifications:
         services: Services,
         pool: AsyncConnectionPool[AsyncConnection],
         mailer: Mailer,
-        watermark: TablesWatermark,
+        watermark: Checkpoints,
         tables_wait_seconds: float = TABLES_WAIT_SECONDS,
     ) -> None:
         self._services = services
@@ -67,6 +69,7 @@ class Notifications:
         planned = plan(recorded.stream_id, recorded.event)
         if planned is None:
             return
+        # The look-ups must see at least what the event's own history wrote (a new user's row).
         if not await self._watermark.reached(recorded.global_position, self._wait):
             raise TablesBehind(f"the read tables are behind position {recorded.global_position}")
         await self.deliver(planned, recorded.event_id, caused_by(recorded))
@@ -141,5 +144,5 @@ def _notice(
 def notifications_for(
     settings: Settings, services: Services, pool: AsyncConnectionPool[AsyncConnection]
 ) -> Notifications:
-    watermark = TablesWatermark(pool, settings.projector_partitions)
+    watermark = Checkpoints(pool, (tables.NAME,), settings.projector_partitions)
     return Notifications(services, pool, Mailer(SmtpConfig.from_settings(settings)), watermark)

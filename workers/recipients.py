@@ -7,18 +7,13 @@ the user is unknown to the tables) notifies nobody.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import msgspec
 from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
 
-from projections import tables
-from projections.watermark import read_watermark, watermark_params
 from workers.notices import (
     AssignedJudge,
     Audience,
@@ -123,31 +118,3 @@ async def recorded_before(conn: AsyncConnection, notification_ids: list[UUID]) -
     check for a repeat, never a replacement for it (the tables may lag)."""
     rows = await (await conn.execute(RECORDED, (notification_ids,))).fetchall()
     return {row[0] for row in rows}
-
-
-class TablesWatermark:
-    """Waits until the ``tables`` projection has applied a position on every partition, so a
-    lookup sees at least what the triggering event's own history wrote (a new user's row)."""
-
-    def __init__(
-        self,
-        pool: AsyncConnectionPool[AsyncConnection],
-        partitions: int,
-        poll_seconds: float = 0.05,
-    ) -> None:
-        self._pool = pool
-        self._params = watermark_params([tables.NAME], partitions)
-        self._poll = poll_seconds
-        self.seen = 0
-
-    async def current(self) -> int:
-        self.seen = max(self.seen, await read_watermark(self._pool, self._params))
-        return self.seen
-
-    async def reached(self, position: int, seconds: float) -> bool:
-        deadline = time.monotonic() + seconds
-        while position > self.seen and await self.current() < position:
-            if time.monotonic() >= deadline:
-                return False
-            await asyncio.sleep(self._poll)
-        return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from read_api.consistency import Checkpoints
+from projections.watermark import Checkpoints
 from tests.integration.fanout.conftest import PARTITIONS, Fanout
 from tests.integration.fanout.scenario import World
 from workers.status import lags

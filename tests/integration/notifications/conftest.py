@@ -28,11 +28,12 @@ from eventstore.pool import open_pool
 from eventstore.records import NewEvent, StreamAppend
 from eventstore.store import EventStore
 from eventstore.vault import Vault
+from projections import tables
+from projections.watermark import Checkpoints
 from tests.support.smtp import MailDir, debugging_smtp
 from workers.mailer import Mailer, SmtpConfig
 from workers.notifications import Notifications
 from workers.projector import TablesProjector
-from workers.recipients import TablesWatermark
 from workers.replay import LIVE
 from workers.tables import TableWriter
 from write_api.files import S3FileStore
@@ -70,7 +71,7 @@ class World:
     def worker(self) -> Notifications:
         """A notifications worker as a process starts one (a restart makes a new one)."""
         mailer = Mailer(SmtpConfig(port=SMTP_PORT, timeout_seconds=5))
-        watermark = TablesWatermark(self.pool, partitions=1)
+        watermark = Checkpoints(self.pool, (tables.NAME,), partitions=1)
         return Notifications(self.services, self.pool, mailer, watermark, tables_wait_seconds=1)
 
     async def project(self) -> None:

@@ -13,6 +13,7 @@ import msgspec
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from commands import competitions
 from commands.submissions import Status, SubmissionState
 from eventstore.hashing import GENESIS
 from eventstore.records import RawEvent
@@ -158,13 +159,13 @@ def submission(**changes: Any) -> SubmissionState:
 
 
 def test_only_approved_live_scored_submissions_rank() -> None:
-    ranked = audit.standing(submission())
+    ranked = competitions.standing(submission())
 
     assert ranked is not None and ranked.mean_score == 70.5 and ranked.scores == [61, 80]
-    assert audit.standing(submission(status=Status.PENDING)) is None
-    assert audit.standing(submission(status=Status.REJECTED)) is None
-    assert audit.standing(submission(deleted=True)) is None
-    assert audit.standing(submission(scores={})) is None
+    assert competitions.standing(submission(status=Status.PENDING)) is None
+    assert competitions.standing(submission(status=Status.REJECTED)) is None
+    assert competitions.standing(submission(deleted=True)) is None
+    assert competitions.standing(submission(scores={})) is None
 
 
 def test_as_of_defaults_to_everything() -> None:
