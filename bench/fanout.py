@@ -29,7 +29,6 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from bench.common import Result, compared, env_int, machine_load, measured, progress
-from bench.platform import fresh_vhost, rabbitmqctl
 from events.base import Event, EventMetadata
 from events.catalog import domain_codec
 from events.competitions import CompetitiveEventCreated
@@ -42,6 +41,7 @@ from eventstore.pool import open_pool
 from eventstore.records import NewEvent, StreamAppend
 from eventstore.store import EventStore
 from eventstore.vault import seal_with
+from tests.support.broker import fresh_vhost, rabbitmqctl
 from workers import topology
 from workers.apps import MIGRATED_PACKAGES
 from workers.relay import Relay

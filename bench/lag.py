@@ -38,12 +38,11 @@ from bench.platform import (
     cpu_by_part,
     cpu_spent,
     fresh_database,
-    fresh_vhost,
-    rabbitmqctl,
     started,
     wait_healthy,
 )
 from projections.watermark import WATERMARK, watermark_params
+from tests.support.broker import fresh_vhost, rabbitmqctl
 from workers.settings import Settings
 
 DATABASE_URL = os.environ.get(

@@ -21,8 +21,6 @@ from redis import Redis
 
 from bench.common import progress
 from eventstore.migrate import migrate
-from tests.support.broker import fresh_vhost as fresh_vhost
-from tests.support.broker import rabbitmqctl as rabbitmqctl
 from workers.apps import MIGRATED_PACKAGES
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

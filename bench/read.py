@@ -58,13 +58,12 @@ from bench.platform import (
     descendants,
     flush_redis,
     fresh_database,
-    fresh_vhost,
     parse_wrk,
-    rabbitmqctl,
     started,
     wait_healthy,
 )
 from read_api.schemas import EventView
+from tests.support.broker import fresh_vhost, rabbitmqctl
 from workers.serve import serve
 
 DATABASE_URL = os.environ.get(
