@@ -1,8 +1,8 @@
 """Consuming a projector's partition queues: in order, in batches, retried, then parked.
 
 Each partition queue has one active consumer (x-single-active-consumer) and is read in
-order. Whatever has arrived is handed to the projector as one batch; a batch that fails is
-retried message by message (in place: order matters for a projection), and a message that
+order. A relay batch's share of the partition is handed to the projector as one run; a run
+that fails is retried message by message (in place: order matters for a projection), and a message that
 keeps failing is parked in the partition's dead-letter queue with the error.
 """
 
@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 
 ATTEMPTS = 5
 BATCH = 200
+# How long a run waits for the rest of a relay batch: the relay publishes a batch's messages
+# back to back and ends each partition's share with ``through`` (or a tick), so the wait is
+# normally the time between two deliveries; the bound only matters for a batch whose end was
+# never published (the relay died mid-batch and publishes it again, ended, from its checkpoint).
+RUN_WAIT_SECONDS = 0.05
 
 
 _decoder = msgspec.json.Decoder(EventMessage)
@@ -42,6 +47,13 @@ class Run(msgspec.Struct, frozen=True):
     partition: int
     position: int
     events: list[RawEvent]
+
+
+def ends_run(message: AbstractIncomingMessage) -> bool:
+    """The last message of a partition's share of a relay batch: every event up to its
+    ``through`` (or its tick's position) was published before it."""
+    headers = message.headers or {}
+    return "through" in headers or bool(headers.get("tick"))
 
 
 def unpack(batch: list[AbstractIncomingMessage]) -> Run:
@@ -93,16 +105,14 @@ class PartitionConsumer(ABC):
         """Apply a run of one partition's messages (events and ticks), all or nothing."""
 
     async def consume(self, queue: AbstractQueue, dead: aio_pika.abc.AbstractExchange) -> None:
-        """One partition in queue order: whatever has arrived is applied together.
+        """One partition in queue order, a relay batch's share at a time (``next_run``).
 
         The queue has a channel of its own, so one ack with ``multiple`` settles a whole
         applied batch (and nothing of another partition)."""
         inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         await queue.consume(inbox.put)
         while True:
-            batch = [await inbox.get()]
-            while not inbox.empty() and len(batch) < BATCH:
-                batch.append(inbox.get_nowait())
+            batch = await next_run(inbox)
             try:
                 await self.handle(batch)
             except Exception:
@@ -149,6 +159,24 @@ class PartitionConsumer(ABC):
         log.error(
             "message parked in the dead-letter queue", extra={"queue": queue, "error": repr(error)}
         )
+
+
+async def next_run(inbox: asyncio.Queue[AbstractIncomingMessage]) -> list[AbstractIncomingMessage]:
+    """The next run: messages up to the end of a relay batch's share (``ends_run``), at most
+    ``BATCH``. Applying a whole share at once costs one transaction where message by message
+    cost one each (a relay batch at 500 events/s holds about 30), and it makes the partition
+    no later: its position reaches the batch's end only with the share's last message."""
+    batch = [await inbox.get()]
+    while len(batch) < BATCH and not ends_run(batch[-1]):
+        if not inbox.empty():
+            batch.append(inbox.get_nowait())
+            continue
+        try:
+            async with asyncio.timeout(RUN_WAIT_SECONDS):
+                batch.append(await inbox.get())
+        except TimeoutError:
+            break
+    return batch
 
 
 async def run_consumer(
