@@ -8,6 +8,7 @@ from litestar import Litestar
 
 from read_api.app import ReadApiConfig
 from read_api.app import create_app as create_read_app
+from workers.lifecycle import freeze_heap
 from workers.logs import setup_logging
 from workers.settings import Settings, load_settings
 from write_api import tokens
@@ -47,7 +48,9 @@ def write_api_app() -> Litestar:
     """Granian's factory target for `kazrockets write-api`."""
     settings = load_settings()
     setup_logging(settings.log_level)
-    return create_app(write_api_config(settings))
+    app = create_app(write_api_config(settings))
+    freeze_heap()
+    return app
 
 
 def read_api_config(settings: Settings) -> ReadApiConfig:
@@ -64,4 +67,6 @@ def read_api_app() -> Litestar:
     """Granian's factory target for `kazrockets read-api`."""
     settings = load_settings()
     setup_logging(settings.log_level)
-    return create_read_app(read_api_config(settings))
+    app = create_read_app(read_api_config(settings))
+    freeze_heap()
+    return app
