@@ -2,8 +2,8 @@
 
 Each partition queue has one active consumer (x-single-active-consumer) and is read in
 order. A relay batch's share of the partition is handed to the projector as one run; a run
-that fails is retried message by message (in place: order matters for a projection), and a message that
-keeps failing is parked in the partition's dead-letter queue with the error.
+that fails is retried message by message (in place: order matters for a projection), and a
+message that keeps failing is parked in the partition's dead-letter queue with the error.
 """
 
 from __future__ import annotations
@@ -179,15 +179,46 @@ async def next_run(inbox: asyncio.Queue[AbstractIncomingMessage]) -> list[Abstra
     return batch
 
 
+async def leftover_partitions(rabbitmq_url: str, projector: str, partitions: int) -> list[int]:
+    """Partitions beyond ``partitions`` whose queues exist: left by a setting that was higher
+    (queues are declared 0, 1, ... so the first one missing ends the search). A plain
+    connection: a passive declaration of a missing queue closes its channel."""
+    found: list[int] = []
+    connection = await aio_pika.connect(rabbitmq_url)
+    try:
+        while True:
+            probe = await connection.channel()
+            name = topology.projector_queue(projector, partitions + len(found))
+            try:
+                await probe.declare_queue(name, passive=True)
+            except aio_pika.exceptions.ChannelClosed:
+                return found
+            found.append(partitions + len(found))
+            await probe.close()
+    finally:
+        await connection.close()
+
+
 async def run_consumer(
     consumer: PartitionConsumer, rabbitmq_url: str, partitions: int, stopping: asyncio.Event
 ) -> None:
+    """Consume the configured partitions, and the queues of partitions a higher setting left
+    behind: they get no new messages, but what they still held (the setting was lowered
+    without letting them drain first) is applied instead of stranded. Events applied out of
+    order across partitions are absorbed by the stream versions (duplicates skipped, gaps
+    filled from the store)."""
+    leftovers = await leftover_partitions(rabbitmq_url, consumer.name, partitions)
+    if leftovers:
+        log.warning(
+            "consuming partition queues left by a higher KAZROCKETS_PROJECTOR_PARTITIONS",
+            extra={"projector": consumer.name, "partitions": leftovers},
+        )
     connection = await aio_pika.connect_robust(rabbitmq_url)
     try:
         channel = await connection.channel()
         await topology.declare_projector_queues(channel, consumer.name, partitions)
         tasks = []
-        for partition in range(partitions):
+        for partition in [*range(partitions), *leftovers]:
             own = await connection.channel()  # per partition: see ``consume``
             await own.set_qos(prefetch_count=BATCH)
             queue = await topology.partition_queue(own, consumer.name, partition)

@@ -37,7 +37,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_pool_size: int = 10
     seal_interval_seconds: float = 2.0
     # Queues per projector; change it only as docs/fan-out.md says (queues must drain first).
-    projector_partitions: int = 2
+    # One: `kazrockets run` starts one process per projector, which gains nothing from more.
+    projector_partitions: int = 1
     # Read-your-writes: how long a read with X-Min-Position waits before answering 503.
     min_position_wait_seconds: float = 2.0
     download_url_seconds: int = 300

@@ -86,22 +86,28 @@ async def read_pool(database_url: str) -> AsyncIterator[AsyncConnectionPool[Asyn
 
 
 @pytest.fixture
+async def services(pool: AsyncConnectionPool[AsyncConnection], clean_db: None) -> Services:
+    """The command side over the event store; the store and the read tables start empty."""
+    store = EventStore(pool, domain_codec(), Notifier(pool))
+    files = S3FileStore("http://127.0.0.1:9000", "kazrockets-test", "us-east-1", "test", "test")
+    await asyncio.to_thread(files.ensure_bucket)
+    return Services(
+        repository=Repository(store), vault=Vault(pool), files=files,
+        email_hash_key=uuid4().bytes, bcrypt_rounds=4,
+    )  # fmt: skip
+
+
+@pytest.fixture
 async def fanout(
     pool: AsyncConnectionPool[AsyncConnection],
     read_pool: AsyncConnectionPool[AsyncConnection],
     database_url: str,
     rabbitmq_url: str,
     redis: Redis,
-    clean_db: None,
+    services: Services,
 ) -> AsyncIterator[Fanout]:
     """Relay and projector running as tasks; the read tables start empty."""
-    store = EventStore(pool, domain_codec(), Notifier(pool))
-    files = S3FileStore("http://127.0.0.1:9000", "kazrockets-test", "us-east-1", "test", "test")
-    await asyncio.to_thread(files.ensure_bucket)
-    services = Services(
-        repository=Repository(store), vault=Vault(pool), files=files,
-        email_hash_key=uuid4().bytes, bcrypt_rounds=4,
-    )  # fmt: skip
+    store = services.repository.store
     relay = Relay(store, pool, database_url, rabbitmq_url, PARTITIONS, batch_size=200)
     cache = Cache(redis)
     tables = projector.TablesProjector(read_pool, store, TableWriter(Vault(pool)), cache)
