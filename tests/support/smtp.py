@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
@@ -12,6 +13,15 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
+
+# A maildir file's name: "<seconds>.M<microseconds>P<pid>Q<count>.<host>", the microseconds
+# not zero-padded, so sorting names as text puts M100000 before M99999 within a second.
+_DELIVERED = re.compile(r"^(\d+)\.M(\d+)P\d+Q(\d+)")
+
+
+def _delivery_order(file: Path) -> tuple[int, ...]:
+    found = _DELIVERED.match(file.name)
+    return tuple(int(part) for part in found.groups()) if found else (0,)
 
 
 class MailDir:
@@ -21,7 +31,7 @@ class MailDir:
     def messages(self) -> list[EmailMessage]:
         """Every message received so far, parsed (headers decoded)."""
         found = []
-        for file in sorted((self.path / "new").iterdir()):
+        for file in sorted((self.path / "new").iterdir(), key=_delivery_order):
             parsed = email.message_from_bytes(file.read_bytes(), policy=email.policy.default)
             assert isinstance(parsed, EmailMessage)
             found.append(parsed)
