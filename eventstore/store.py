@@ -9,7 +9,7 @@ from uuid import UUID
 
 import msgspec
 import psycopg
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -56,9 +56,22 @@ ORDER BY global_position
 LIMIT %(limit)s
 """  # noqa: S608 -- COLUMNS is a constant; values are parameters
 
+# Run unprepared (``look_up_stored``): prepared, PostgreSQL settles on one generic plan after
+# five runs, made for the table as it was then. Projectors started on a small log kept a
+# sequential scan of every event (auto_explain: "Seq Scan on events (cost=0.00..22.50)"):
+# in one lag benchmark run in four this look-up took 3.4 ms on average against 0.07 ms
+# (30,000 events, 3,100 look-ups). Planned each time, it costs a few hundredths of a
+# millisecond more and finds the index.
 STORED_POSITIONS = """
 SELECT event_id, global_position FROM eventstore.events WHERE event_id = ANY (%s::uuid[])
 """
+
+
+async def look_up_stored(conn: AsyncConnection, event_ids: list[UUID]) -> AsyncCursor[Any]:
+    """Send the look-up of where these events are stored (in a pipeline, it is only queued):
+    rows of (event_id, global_position), none for an event not in this store."""
+    return await conn.execute(STORED_POSITIONS, (event_ids,), prepare=False)
+
 
 HEAD_POSITION = "SELECT coalesce(max(global_position), 0) FROM eventstore.events"
 SAFE_HEAD_POSITION = """
@@ -211,7 +224,7 @@ class EventStore:
     async def stored_positions(self, event_ids: list[UUID]) -> dict[UUID, int]:
         """Where each of these events is stored (absent: not in this store)."""
         async with self._pool.connection() as conn:
-            cursor = await conn.execute(STORED_POSITIONS, (event_ids,))
+            cursor = await look_up_stored(conn, event_ids)
             return {event_id: position for event_id, position in await cursor.fetchall()}
 
     async def read_stream(

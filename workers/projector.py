@@ -19,7 +19,7 @@ from psycopg import AsyncConnection, AsyncCursor
 from psycopg_pool import AsyncConnectionPool
 
 from eventstore.records import RecordedEvent
-from eventstore.store import STORED_POSITIONS, EventStore
+from eventstore.store import EventStore, look_up_stored
 from projections import tables
 from projections.cache import Cache
 from projections.changes import RecomputeLeaderboard
@@ -130,7 +130,7 @@ class TablesProjector(PartitionConsumer):
         """Queue the look-up of a run's events in the store (``workers.consumer.stored``)."""
         if not isinstance(source, Run) or not source.events:
             return None
-        return await conn.execute(STORED_POSITIONS, ([e.event_id for e in source.events],))
+        return await look_up_stored(conn, [e.event_id for e in source.events])
 
     async def _stored_only(
         self, source: list[RecordedEvent] | Run, looking: AsyncCursor[Any] | None, position: int
