@@ -33,9 +33,10 @@ def progress(line: str) -> None:
     print(line, flush=True)
 
 
-def measured(name: str, value: float, unit: str) -> Result:
-    """A plain measurement (often a baseline of another result)."""
-    return Result(name=name, value=value, unit=unit)
+def measured(name: str, value: float, unit: str, target: str | None = None) -> Result:
+    """A plain measurement (often a baseline of another result); ``target`` bounds the value
+    itself, in its unit (``<= 100``)."""
+    return Result(name=name, value=value, unit=unit, target=target)
 
 
 def compared(name: str, value: float, baseline: Result, target: str | None = None) -> Result:
@@ -52,22 +53,24 @@ def compared(name: str, value: float, baseline: Result, target: str | None = Non
     )
 
 
-_TARGET = re.compile(r"^\s*(>=|<=|>|<)\s*([0-9]+(?:\.[0-9]+)?)\s*x?\s*$")
+_TARGET = re.compile(r"^\s*(>=|<=|>|<)\s*([0-9]+(?:\.[0-9]+)?)\s*(?:x|[A-Za-z/]+)?\s*$")
 
 
 def target_met(result: Result) -> bool | None:
-    """Whether the ratio meets a target such as ``>= 0.75x``; None when not decidable."""
-    if result.target is None or result.ratio is None:
+    """Whether the ratio meets a target such as ``>= 0.75x`` (or, for a result without a
+    baseline, the value one such as ``<= 100 ms``); None when not decidable."""
+    checked = result.value if result.baseline is None else result.ratio
+    if result.target is None or checked is None:
         return None
     match = _TARGET.match(result.target)
     if match is None:
         return None
     bound = float(match[2])
     return {
-        ">=": result.ratio >= bound,
-        "<=": result.ratio <= bound,
-        ">": result.ratio > bound,
-        "<": result.ratio < bound,
+        ">=": checked >= bound,
+        "<=": checked <= bound,
+        ">": checked > bound,
+        "<": checked < bound,
     }[match[1]]
 
 

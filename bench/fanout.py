@@ -228,7 +228,7 @@ async def main() -> list[Result]:
     return [
         compared("relay_publish", ours, baseline, ">= 0.8x"),
         baseline,
-        measured("replay_events_per_second", rate, "events/s"),
-        measured("replay_peak_rss", rss, "MiB"),
+        measured("replay_events_per_second", rate, "events/s", ">= 20000 events/s"),
+        measured("replay_peak_rss", rss, "MiB", "<= 300 MiB"),
         measured("replay_cpu_per_event", cpu, "us"),
     ]
