@@ -19,6 +19,7 @@ from eventstore.errors import ConcurrencyConflict, EventStoreError, InvalidAppen
 from eventstore.grouping import MAX_EVENTS, Command, GroupCommit, write_batch
 from eventstore.hashing import canonical
 from eventstore.notify import Notifier
+from eventstore.pool import list_look_up
 from eventstore.records import (
     AppendResult,
     NewEvent,
@@ -56,12 +57,7 @@ ORDER BY global_position
 LIMIT %(limit)s
 """  # noqa: S608 -- COLUMNS is a constant; values are parameters
 
-# Run unprepared (``look_up_stored``): prepared, PostgreSQL settles on one generic plan after
-# five runs, made for the table as it was then. Projectors started on a small log kept a
-# sequential scan of every event (auto_explain: "Seq Scan on events (cost=0.00..22.50)"):
-# in one lag benchmark run in four this look-up took 3.4 ms on average against 0.07 ms
-# (30,000 events, 3,100 look-ups). Planned each time, it costs a few hundredths of a
-# millisecond more and finds the index.
+# A list look-up: run through ``eventstore.pool.list_look_up`` (never prepared).
 STORED_POSITIONS = """
 SELECT event_id, global_position FROM eventstore.events WHERE event_id = ANY (%s::uuid[])
 """
@@ -70,7 +66,7 @@ SELECT event_id, global_position FROM eventstore.events WHERE event_id = ANY (%s
 async def look_up_stored(conn: AsyncConnection, event_ids: list[UUID]) -> AsyncCursor[Any]:
     """Send the look-up of where these events are stored (in a pipeline, it is only queued):
     rows of (event_id, global_position), none for an event not in this store."""
-    return await conn.execute(STORED_POSITIONS, (event_ids,), prepare=False)
+    return await list_look_up(conn, STORED_POSITIONS, (event_ids,))
 
 
 HEAD_POSITION = "SELECT coalesce(max(global_position), 0) FROM eventstore.events"

@@ -20,6 +20,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from eventstore.errors import translate
+from eventstore.pool import list_look_up
 
 PREFIX = "pd1."
 ERASED = "[erased]"
@@ -56,7 +57,7 @@ class Vault:
         """Several users' keys in one look-up (None: destroyed or never made)."""
         try:
             async with self._pool.connection() as conn:
-                rows = await (await conn.execute(READ_KEYS, (user_ids,))).fetchall()
+                rows = await (await list_look_up(conn, READ_KEYS, (user_ids,))).fetchall()
         except psycopg.Error as error:
             raise translate(error) from error
         found = {row[0]: None if row[1] is None else bytes(row[1]) for row in rows}

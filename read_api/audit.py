@@ -264,7 +264,7 @@ async def streams_as_of(
 ) -> dict[str, list[RawEvent]]:
     params = {"streams": list(streams), "position": as_of.position, "time": as_of.time}
     cursor = conn.cursor(row_factory=tuple_row)
-    await cursor.execute(STREAMS_AS_OF, params)
+    await cursor.execute(STREAMS_AS_OF, params, prepare=False)  # see eventstore.pool.list_look_up
     found: dict[str, list[RawEvent]] = {}
     for row in await cursor.fetchall():
         raw = raw_event(row)

@@ -14,6 +14,7 @@ from uuid import UUID
 import msgspec
 from psycopg import AsyncConnection
 
+from eventstore.pool import list_look_up
 from workers.notices import (
     AssignedJudge,
     Audience,
@@ -116,5 +117,5 @@ async def look_up(conn: AsyncConnection, audience: Audience) -> Found:
 async def recorded_before(conn: AsyncConnection, notification_ids: list[UUID]) -> set[UUID]:
     """Which of these notifications the tables already hold: a shortcut past the store's
     check for a repeat, never a replacement for it (the tables may lag)."""
-    rows = await (await conn.execute(RECORDED, (notification_ids,))).fetchall()
+    rows = await (await list_look_up(conn, RECORDED, (notification_ids,))).fetchall()
     return {row[0] for row in rows}

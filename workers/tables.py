@@ -10,6 +10,7 @@ from psycopg import AsyncConnection, sql
 from redis.exceptions import RedisError
 
 from events.users import UserErased
+from eventstore.pool import list_look_up
 from eventstore.records import RecordedEvent
 from eventstore.vault import PREFIX, Vault, open_many, open_with
 from projections import tables
@@ -211,7 +212,7 @@ async def recompute_standings(
         "evaluations": [c.evaluation_id for c in changes if c.evaluation_id is not None],
         "teams": [c.team_id for c in changes if c.team_id is not None],
     }
-    events = [row[0] for row in await (await conn.execute(EVENTS_OF, params)).fetchall()]
+    events = [row[0] for row in await (await list_look_up(conn, EVENTS_OF, params)).fetchall()]
     for event_id in events:
         await _rewrite(conn, event_id, position)
     return events
