@@ -3,21 +3,17 @@ tables are built by applying the log in process, in position order)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from uuid import uuid4
 
 import pytest
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from commands.ports import Services
-from commands.repository import Repository
 from events.catalog import domain_codec
 from eventstore.pool import open_pool
 from eventstore.store import EventStore
-from eventstore.vault import Vault
-from write_api.files import S3FileStore
+from tests.support.services import services_over
 
 
 @pytest.fixture
@@ -29,12 +25,7 @@ async def domain_store(pool: AsyncConnectionPool[AsyncConnection], clean_db: Non
 async def services(
     pool: AsyncConnectionPool[AsyncConnection], domain_store: EventStore
 ) -> Services:
-    files = S3FileStore("http://127.0.0.1:9000", "kazrockets-test", "us-east-1", "test", "test")
-    await asyncio.to_thread(files.ensure_bucket)
-    return Services(
-        repository=Repository(domain_store), vault=Vault(pool), files=files,
-        email_hash_key=uuid4().bytes, bcrypt_rounds=4,
-    )  # fmt: skip
+    return await services_over(pool, domain_store)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from uuid import uuid4
 
 import pytest
 from psycopg import AsyncConnection
@@ -15,7 +14,6 @@ from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
 from commands.ports import Services
-from commands.repository import Repository
 from events.catalog import domain_codec
 from eventstore.notify import Notifier
 from eventstore.pool import open_pool
@@ -24,12 +22,12 @@ from eventstore.vault import Vault
 from projections.cache import Cache
 from projections.watermark import read_watermark, watermark_params
 from tests.support.broker import fresh_vhost
+from tests.support.services import services_over
 from workers import projector
 from workers.consumer import run_consumer
 from workers.relay import Relay
 from workers.replay import LIVE
 from workers.tables import TableWriter
-from write_api.files import S3FileStore
 
 VHOST = "kazrockets_test"
 PARTITIONS = 3
@@ -88,13 +86,7 @@ async def read_pool(database_url: str) -> AsyncIterator[AsyncConnectionPool[Asyn
 @pytest.fixture
 async def services(pool: AsyncConnectionPool[AsyncConnection], clean_db: None) -> Services:
     """The command side over the event store; the store and the read tables start empty."""
-    store = EventStore(pool, domain_codec(), Notifier(pool))
-    files = S3FileStore("http://127.0.0.1:9000", "kazrockets-test", "us-east-1", "test", "test")
-    await asyncio.to_thread(files.ensure_bucket)
-    return Services(
-        repository=Repository(store), vault=Vault(pool), files=files,
-        email_hash_key=uuid4().bytes, bcrypt_rounds=4,
-    )  # fmt: skip
+    return await services_over(pool, EventStore(pool, domain_codec(), Notifier(pool)))
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from psycopg_pool import AsyncConnectionPool
 from commands.actors import Actor, Role
 from commands.handlers import competitions, teams, users
 from commands.ports import Services, new_context
-from commands.repository import Repository
 from commands.users import RegisterUser
 from events.catalog import domain_codec
 from events.competitions import SubmissionReceived
@@ -30,13 +29,13 @@ from eventstore.store import EventStore
 from eventstore.vault import Vault
 from projections import tables
 from projections.watermark import Checkpoints
+from tests.support.services import services_over
 from tests.support.smtp import MailDir, debugging_smtp
 from workers.mailer import Mailer, SmtpConfig
 from workers.notifications import Notifications
 from workers.projector import TablesProjector
 from workers.replay import LIVE
 from workers.tables import TableWriter
-from write_api.files import S3FileStore
 
 SMTP_PORT = int(os.environ.get("KAZROCKETS_TEST_SMTP_PORT", "18526"))
 
@@ -139,10 +138,6 @@ async def world(
     clean_db: None,
 ) -> World:
     store = EventStore(pool, domain_codec())
-    files = S3FileStore("http://127.0.0.1:9000", "kazrockets-test", "us-east-1", "test", "test")
-    services = Services(
-        repository=Repository(store), vault=Vault(pool), files=files,
-        email_hash_key=uuid4().bytes, bcrypt_rounds=4,
-    )  # fmt: skip
+    services = await services_over(pool, store)
     projector = TablesProjector(read_pool, store, TableWriter(Vault(pool)))
     return World(services, store, pool, projector)
