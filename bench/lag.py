@@ -176,9 +176,14 @@ async def watch(samples: Samples, done: asyncio.Event) -> None:
             await asyncio.sleep(SAMPLE_SECONDS)
 
 
-def drive(token: str, seconds: int, connections: int, rate: float, folder: Path) -> str:
+def drive(token: str, seconds: int, connections: int, rate: float) -> str:
     """``wrk`` posting events for ``seconds`` at about ``rate`` per second (fewer only when
     every connection is waiting for an answer); its summary."""
+    with tempfile.TemporaryDirectory() as folder:
+        return _wrk(token, seconds, connections, rate, Path(folder))
+
+
+def _wrk(token: str, seconds: int, connections: int, rate: float, folder: Path) -> str:
     start = datetime.now(UTC) + timedelta(days=1)
     body = json.dumps({"title": "Lag cup", "start_date": start.isoformat(),
                        "end_date": (start + timedelta(days=1)).isoformat()})  # fmt: skip
@@ -240,8 +245,7 @@ async def measure(
     began = time.time()
     database = str(conninfo_to_dict(DATABASE_URL).get("dbname"))
     before, children = cpu_by_part(platform, database), _children_cpu()
-    with tempfile.TemporaryDirectory() as folder:
-        summary = await asyncio.to_thread(drive, token, seconds, connections, rate, Path(folder))
+    summary = await asyncio.to_thread(drive, token, seconds, connections, rate)
     spent = cpu_spent(before, cpu_by_part(platform, database))
     spent["wrk"] = _children_cpu() - children  # wrk has exited: it is in our children's time
     report_cpu(spent, time.time() - began)
@@ -272,8 +276,7 @@ async def main() -> list[Result]:
         warmup = round(env_float("BENCH_LAG_WARMUP", 10))
         if warmup:
             progress(f"  warming up for {warmup} s at the same rate (not measured)")
-            with tempfile.TemporaryDirectory() as folder:
-                await asyncio.to_thread(drive, token, warmup, connections, rate, Path(folder))
+            await asyncio.to_thread(drive, token, warmup, connections, rate)
         samples, commits = await measure(token, seconds, connections, rate, platform.process.pid)
     await asyncio.to_thread(rabbitmqctl, "delete_vhost", VHOST)
     count = len(commits)

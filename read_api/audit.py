@@ -30,6 +30,7 @@ from commands.users import UserState
 from events.base import Event, EventMetadata
 from events.catalog import domain_codec
 from events.competitions import SubmissionReceived
+from eventstore.pool import list_look_up
 from eventstore.records import RawEvent
 from eventstore.store import BELOW_SAFE_LIMIT, COLUMNS, SAFE_HEAD_POSITION, raw_event
 from eventstore.vault import PREFIX, Vault, open_with
@@ -263,10 +264,8 @@ async def streams_as_of(
     conn: AsyncConnection, streams: Sequence[str], as_of: AsOf
 ) -> dict[str, list[RawEvent]]:
     params = {"streams": list(streams), "position": as_of.position, "time": as_of.time}
-    cursor = conn.cursor(row_factory=tuple_row)
-    await cursor.execute(STREAMS_AS_OF, params, prepare=False)  # see eventstore.pool.list_look_up
     found: dict[str, list[RawEvent]] = {}
-    for row in await cursor.fetchall():
+    for row in await (await list_look_up(conn, STREAMS_AS_OF, params)).fetchall():
         raw = raw_event(row)
         found.setdefault(raw.stream_id, []).append(raw)
     return found

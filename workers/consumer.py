@@ -183,18 +183,19 @@ async def leftover_partitions(rabbitmq_url: str, projector: str, partitions: int
     """Partitions beyond ``partitions`` whose queues exist: left by a setting that was higher
     (queues are declared 0, 1, ... so the first one missing ends the search). A plain
     connection: a passive declaration of a missing queue closes its channel."""
-    found: list[int] = []
     connection = await aio_pika.connect(rabbitmq_url)
+    partition = partitions
     try:
         while True:
             probe = await connection.channel()
-            name = topology.projector_queue(projector, partitions + len(found))
             try:
-                await probe.declare_queue(name, passive=True)
+                await probe.declare_queue(
+                    topology.projector_queue(projector, partition), passive=True
+                )
             except aio_pika.exceptions.ChannelClosed:
-                return found
-            found.append(partitions + len(found))
+                return list(range(partitions, partition))
             await probe.close()
+            partition += 1
     finally:
         await connection.close()
 
